@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DensePoseError, unknownValue } from '../errors.ts';
+
+/** Backends the runtime can train and run on; `tensorflow` needs the user's own `@tensorflow/tfjs-node(-gpu)`. */
+export const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendOptions {
+  /** Backend to use. @default process.env.DENSEPOSE_BACKEND ?? 'wasm' */
+  backend?: BackendName;
+  /** Threads for the wasm backend (effective only where the threaded build runs). @default os.availableParallelism() */
+  threads?: number;
+}
+
+export interface BackendReport {
+  backend: BackendName;
+  /** Threads the backend actually runs (wasm: `getThreadsCount()`), 1 when it has no notion of threads. */
+  threads: number;
+  /** Whether the wasm backend runs its SIMD build. */
+  simd: boolean | undefined;
+}
+
+let initialised: BackendReport | undefined;
+
+function parseBackend(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if ((BACKENDS as readonly string[]).includes(value)) return value as BackendName;
+  throw unknownValue('backend', value, BACKENDS);
+}
+
+/**
+ * Select and initialise the tfjs backend once per process. Later calls with the same choice return the
+ * first report; asking for a different backend switches (tfjs keeps the other registered).
+ */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendReport> {
+  const wanted = options.backend ?? parseBackend(process.env.DENSEPOSE_BACKEND) ?? 'wasm';
+  if (initialised && initialised.backend === wanted) return initialised;
+  if (wanted === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const { availableParallelism } = await import('node:os');
+    wasm.setThreadsCount(options.threads ?? availableParallelism());
+    await tf.setBackend('wasm');
+    const simd = tf.env().getAsync ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
+    initialised = { backend: 'wasm', threads: wasm.getThreadsCount(), simd: Boolean(simd) };
+  } else if (wanted === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    initialised = { backend: 'cpu', threads: 1, simd: undefined };
+  } else {
+    try {
+      // Optional peer: only present where the user installed it; the name is built so bundlers don't resolve it.
+      const name = ['@tensorflow', 'tfjs-node'].join('/');
+      await import(name);
+    } catch (cause) {
+      throw new DensePoseError('UNSUPPORTED', 'backend "tensorflow" needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu installed (npm i @tensorflow/tfjs-node). Available here: wasm, cpu.', { cause });
+    }
+    await tf.setBackend('tensorflow');
+    initialised = { backend: 'tensorflow', threads: 1, simd: undefined };
+  }
+  return initialised;
+}
