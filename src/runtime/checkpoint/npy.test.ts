@@ -55,13 +55,13 @@ describe('readNpy (numpy-written files)', () => {
     expect(Array.from(i.data as BigInt64Array)).toEqual([-(2n ** 40n), -1n, 0n, 7n, 2n ** 52n]);
     const b = readNpy(join(here, 'bool.npy'));
     expect(b).toMatchObject({ dtype: 'bool', shape: [2, 2] });
-    expect(Array.from(b.data)).toEqual([1, 0, 0, 1]);
+    expect(Array.from(b.data as Uint8Array)).toEqual([1, 0, 0, 1]);
     const s = readNpy(join(here, 'scalar_f64.npy'));
     expect(s.shape).toEqual([]);
     expect(Array.from(s.data as Float64Array)).toEqual([3.25]);
     const u = readNpy(join(here, 'u16_v2.npy'));
     expect(u.dtype).toBe('uint16');
-    expect(Array.from(u.data)).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(u.data as Uint16Array)).toEqual([0, 1, 2, 3, 4]);
   });
 
   it.skipIf(!HAVE_FIXTURES)('reads the detectron2 golden fixtures', () => {
