@@ -1,0 +1,67 @@
+/** A terminal progress bar for long work (synth, train, eval, infer); quiet when stderr is not a TTY unless forced. */
+export interface Progress {
+  /** Advance by `n` (default 1); `info` is shown after the bar (losses, current file). */
+  tick(n?: number, info?: string): void;
+  /** Finish the bar and print the final line. */
+  done(info?: string): void;
+}
+
+export interface ProgressOptions {
+  /** Where to draw. @default process.stderr */
+  stream?: NodeJS.WriteStream;
+  /** Redraw at most this often. @default 100 */
+  intervalMs?: number;
+  /** Draw even when the stream is not a TTY (one line per redraw). @default false */
+  force?: boolean;
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const ss = String(Math.floor(s % 60)).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m % 60).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+export function createProgress(total: number, label: string, options: ProgressOptions = {}): Progress {
+  const stream = options.stream ?? process.stderr;
+  const tty = Boolean(stream.isTTY);
+  const enabled = tty || (options.force ?? false);
+  const interval = options.intervalMs ?? 100;
+  const start = performance.now();
+  let done = 0;
+  let last = 0;
+  let lastInfo = '';
+
+  const line = (): string => {
+    const elapsed = (performance.now() - start) / 1000;
+    const rate = done / Math.max(elapsed, 1e-9);
+    const eta = rate > 0 ? (total - done) / rate : Infinity;
+    const width = 24;
+    const filled = total > 0 ? Math.round((width * Math.min(done, total)) / total) : 0;
+    const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+    const pct = total > 0 ? ((100 * done) / total).toFixed(0).padStart(3) : '  ?';
+    return `${label} ${bar} ${pct}% ${done}/${total} ${rate.toFixed(2)} it/s ETA ${formatSeconds(eta)}${lastInfo ? ` ${lastInfo}` : ''}`;
+  };
+  const draw = (final: boolean): void => {
+    if (!enabled) return;
+    if (tty) stream.write(`\r\x1b[2K${line()}${final ? '\n' : ''}`);
+    else stream.write(`${line()}\n`);
+  };
+
+  return {
+    tick(n = 1, info?: string) {
+      done += n;
+      if (info !== undefined) lastInfo = info;
+      const now = performance.now();
+      if (now - last >= interval || done >= total) {
+        last = now;
+        draw(false);
+      }
+    },
+    done(info?: string) {
+      if (info !== undefined) lastInfo = info;
+      draw(true);
+    },
+  };
+}
