@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface SgdOptions {
+  /** @default 0.9 */
+  momentum?: number;
+  /** L2 weight decay added to the gradient (PyTorch SGD semantics). @default 1e-4 */
+  weightDecay?: number;
+  /** Clip the global gradient norm to this value; 0 = off. @default 0 */
+  clipNorm?: number;
+}
+
+export interface StepReport {
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+/**
+ * SGD with momentum and weight decay, PyTorch's update (v ← m·v + g + wd·p; p ← p − lr·v),
+ * with its momentum buffers named like the parameters so they checkpoint with them.
+ */
+export class Sgd {
+  private readonly buffers = new Map<string, tf.Variable>();
+  readonly momentum: number;
+  readonly weightDecay: number;
+  readonly clipNorm: number;
+
+  constructor(options: SgdOptions = {}) {
+    this.momentum = options.momentum ?? 0.9;
+    this.weightDecay = options.weightDecay ?? 1e-4;
+    this.clipNorm = options.clipNorm ?? 0;
+  }
+
+  /** Apply one update; `grads` and `params` are keyed by parameter name. Disposes nothing it does not own. */
+  step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, lr: number): StepReport {
+    const gradNorm = tf.tidy(() => {
+      const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
+      return sq.length ? Math.sqrt(tf.addN(sq).dataSync()[0]!) : 0;
+    });
+    const clip = this.clipNorm > 0 && gradNorm > this.clipNorm ? this.clipNorm / gradNorm : 1;
+    tf.tidy(() => {
+      for (const [name, g0] of grads) {
+        const p = params.get(name);
+        if (!p) continue;
+        let g = clip !== 1 ? tf.mul(g0, clip) : g0;
+        if (this.weightDecay > 0) g = tf.add(g, tf.mul(p, this.weightDecay));
+        if (this.momentum > 0) {
+          let buf = this.buffers.get(name);
+          if (!buf) {
+            buf = tf.variable(g, false);
+            this.buffers.set(name, buf);
+          } else {
+            buf.assign(tf.add(tf.mul(buf, this.momentum), g));
+          }
+          g = buf;
+        }
+        p.assign(tf.sub(p, tf.mul(g, lr)));
+      }
+    });
+    return { gradNorm };
+  }
+
+  /** Momentum buffers by parameter name (views; do not dispose). */
+  state(): Map<string, tf.Tensor> {
+    return new Map(this.buffers);
+  }
+
+  loadState(state: ReadonlyMap<string, tf.Tensor>): void {
+    this.dispose();
+    for (const [name, t] of state) this.buffers.set(name, tf.variable(t.clone(), false));
+  }
+
+  dispose(): void {
+    for (const b of this.buffers.values()) b.dispose();
+    this.buffers.clear();
+  }
+}
