@@ -443,6 +443,7 @@ export function boxesToRle(boxes: readonly BoxXywh[], height: number, width: num
 export function segmentationToRle(segm: unknown, height: number, width: number, where = 'segmentation'): Rle {
   if (Array.isArray(segm)) {
     const polys = segm as unknown[];
+    if (polys.length === 0) return runsToRle({ height, width, counts: Uint32Array.of(height * width) });
     for (let i = 0; i < polys.length; i++) {
       const p = polys[i];
       if (!Array.isArray(p) || p.length < 6 || p.some((c) => typeof c !== 'number' || !Number.isFinite(c))) {
