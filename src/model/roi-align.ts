@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DensePoseError } from '../errors.ts';
+
+/**
+ * RoIAlign as torchvision's `roi_align` / detectron2's `ROIAlign` (both modes), on NHWC tfjs tensors.
+ * Forward and backward run on typed arrays (channels are contiguous in NHWC, so the inner loop is a
+ * plain axpy over C); the backward scatters `dy` with the same bilinear weights through `tf.customGrad`.
+ */
+export interface RoiAlignOptions {
+  /** Output `[h, w]` (7×7 box head, 14×14 / 28×28 DensePose, 88×64 ours). */
+  outputSize: readonly [number, number];
+  /** Feature pixels per input pixel (1/stride). */
+  spatialScale: number;
+  /** Samples per bin side; 0 = adaptive `ceil(roiSize / outputSize)` per box. @default 0 */
+  samplingRatio?: number;
+  /** true: half-pixel shift (ROIAlignV2, torchvision aligned=True); false: legacy with 1-px minimum size. @default true */
+  aligned?: boolean;
+  /** Image index of each box for a batch `[N,H,W,C]` (`Int32Array [K]`); all 0 when omitted. */
+  batchIndices?: Int32Array;
+}
+
+/**
+ * Bilinear sampling plan of one box: for each output row (col), `grid` sample positions, each with two
+ * taps (low/high) and their weights. Rows and columns are separable, so the plan is O(h + w) per box.
+ */
+interface AxisPlan {
+  lo: Int32Array;
+  hi: Int32Array;
+  wLo: Float32Array;
+  wHi: Float32Array;
+  grid: number;
+}
+
+function axisPlan(start: number, size: number, bins: number, grid: number, limit: number): AxisPlan {
+  const n = bins * grid;
+  const plan: AxisPlan = { lo: new Int32Array(n), hi: new Int32Array(n), wLo: new Float32Array(n), wHi: new Float32Array(n), grid };
+  const binSize = size / bins;
+  for (let p = 0; p < bins; p++) {
+    for (let i = 0; i < grid; i++) {
+      const j = p * grid + i;
+      let v = start + p * binSize + ((i + 0.5) * binSize) / grid;
+      // torchvision: a sample more than one pixel outside the map contributes 0.
+      if (v < -1 || v > limit) continue;
+      if (v <= 0) v = 0;
+      let lo = Math.floor(v);
+      let hi: number;
+      if (lo >= limit - 1) {
+        hi = lo = limit - 1;
+        v = lo;
+      } else {
+        hi = lo + 1;
+      }
+      const l = v - lo;
+      plan.lo[j] = lo;
+      plan.hi[j] = hi;
+      plan.wLo[j] = 1 - l;
+      plan.wHi[j] = l;
+    }
+  }
+  return plan;
+}
+
+interface BoxPlan {
+  y: AxisPlan;
+  x: AxisPlan;
+  /** 1 / (gridH·gridW): the bin average. */
+  norm: number;
+  batch: number;
+}
+
+function validate(featShape: readonly number[], boxes: Float32Array, options: RoiAlignOptions): void {
+  const [oh, ow] = options.outputSize;
+  if (!(Number.isInteger(oh) && Number.isInteger(ow) && oh > 0 && ow > 0)) {
+    throw new DensePoseError('BAD_OPTION', `roiAlign: outputSize must be two positive integers [h, w], got [${options.outputSize.join(', ')}]`);
+  }
+  if (!(options.spatialScale > 0)) throw new DensePoseError('BAD_OPTION', `roiAlign: spatialScale must be > 0, got ${options.spatialScale}`);
+  const sr = options.samplingRatio ?? 0;
+  if (!(Number.isInteger(sr) && sr >= 0)) throw new DensePoseError('BAD_OPTION', `roiAlign: samplingRatio must be an integer ≥ 0 (0 = adaptive), got ${sr}`);
+  if (featShape.length !== 4) throw new DensePoseError('BAD_INPUT', `roiAlign: features must be [N,H,W,C], got [${featShape.join(',')}]`);
+  if (boxes.length % 4 !== 0) throw new DensePoseError('BAD_INPUT', `roiAlign: boxes must be [K,4] (length a multiple of 4), got length ${boxes.length}`);
+  const k = boxes.length / 4;
+  if (options.batchIndices) {
+    if (options.batchIndices.length !== k) throw new DensePoseError('BAD_INPUT', `roiAlign: batchIndices has ${options.batchIndices.length} entries for ${k} boxes`);
+    for (const b of options.batchIndices) if (b < 0 || b >= featShape[0]!) throw new DensePoseError('BAD_INPUT', `roiAlign: batch index ${b} outside [0, ${featShape[0]})`);
+  }
+}
+
+function planBoxes(boxes: Float32Array, height: number, width: number, options: RoiAlignOptions): BoxPlan[] {
+  const [oh, ow] = options.outputSize;
+  const aligned = options.aligned ?? true;
+  const offset = aligned ? 0.5 : 0;
+  const scale = options.spatialScale;
+  const sr = options.samplingRatio ?? 0;
+  const plans: BoxPlan[] = [];
+  for (let k = 0; k < boxes.length / 4; k++) {
+    const x0 = boxes[4 * k]! * scale - offset;
+    const y0 = boxes[4 * k + 1]! * scale - offset;
+    let rw = boxes[4 * k + 2]! * scale - offset - x0;
+    let rh = boxes[4 * k + 3]! * scale - offset - y0;
+    if (!aligned) {
+      rw = Math.max(rw, 1);
+      rh = Math.max(rh, 1);
+    }
+    const gh = sr > 0 ? sr : Math.ceil(rh / oh);
+    const gw = sr > 0 ? sr : Math.ceil(rw / ow);
+    plans.push({
+      y: axisPlan(y0, rh, oh, gh, height),
+      x: axisPlan(x0, rw, ow, gw, width),
+      norm: 1 / Math.max(gh * gw, 1),
+      batch: options.batchIndices ? options.batchIndices[k]! : 0,
+    });
+  }
+  return plans;
+}
+
+/**
+ * Visit every (output cell, tap, weight) of the plan: `fn(outBase, inBase, weight)` with element offsets
+ * of channel 0 in the output `[K,h,w,C]` and input `[N,H,W,C]` arrays. Zero weights are skipped.
+ */
+function forEachTap(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number], fn: (outBase: number, inBase: number, weight: number) => void): void {
+  const [, height, width, c] = shape as [number, number, number, number];
+  const [oh, ow] = outputSize;
+  for (let k = 0; k < plans.length; k++) {
+    const { y, x, norm, batch } = plans[k]!;
+    const imgBase = batch * height * width * c;
+    for (let ph = 0; ph < oh; ph++) {
+      for (let pw = 0; pw < ow; pw++) {
+        const outBase = ((k * oh + ph) * ow + pw) * c;
+        for (let iy = ph * y.grid; iy < (ph + 1) * y.grid; iy++) {
+          const yTaps = [y.lo[iy]!, y.wLo[iy]!, y.hi[iy]!, y.wHi[iy]!] as const;
+          for (let ix = pw * x.grid; ix < (pw + 1) * x.grid; ix++) {
+            const xl = x.lo[ix]!;
+            const xh = x.hi[ix]!;
+            const wxl = x.wLo[ix]!;
+            const wxh = x.wHi[ix]!;
+            for (let t = 0; t < 4; t += 2) {
+              const row = yTaps[t]!;
+              const wy = yTaps[t + 1]! * norm;
+              if (wy === 0) continue;
+              const rowBase = imgBase + row * width * c;
+              if (wxl !== 0) fn(outBase, rowBase + xl * c, wy * wxl);
+              if (wxh !== 0) fn(outBase, rowBase + xh * c, wy * wxh);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Forward on plain arrays: features `[N,H,W,C]` (NHWC, row-major) → `[K,h,w,C]`. */
+export function roiAlignArrays(features: Float32Array, shape: readonly [number, number, number, number], boxes: Float32Array, options: RoiAlignOptions): Float32Array {
+  validate(shape, boxes, options);
+  const c = shape[3];
+  const [oh, ow] = options.outputSize;
+  const out = new Float32Array((boxes.length / 4) * oh * ow * c);
+  const plans = planBoxes(boxes, shape[1], shape[2], options);
+  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
+    for (let ch = 0; ch < c; ch++) out[o + ch]! += w * features[i + ch]!;
+  });
+  return out;
+}
+
+/** Backward on plain arrays: `dy [K,h,w,C]` → `dx [N,H,W,C]` (adjoint of {@link roiAlignArrays}). */
+export function roiAlignBackwardArrays(dy: Float32Array, shape: readonly [number, number, number, number], boxes: Float32Array, options: RoiAlignOptions): Float32Array {
+  validate(shape, boxes, options);
+  const c = shape[3];
+  const dx = new Float32Array(shape[0] * shape[1] * shape[2] * c);
+  const plans = planBoxes(boxes, shape[1], shape[2], options);
+  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
+    for (let ch = 0; ch < c; ch++) dx[i + ch]! += w * dy[o + ch]!;
+  });
+  return dx;
+}
+
+/**
+ * RoIAlign on an NHWC feature map: features `[N,H,W,C]` (usually N = 1), boxes `Float32Array [K,4]`
+ * (x1,y1,x2,y2 in input-image pixels) → `[K,h,w,C]`. Differentiable w.r.t. `features`.
+ * torchvision semantics: `aligned` shifts by half a pixel; legacy mode clamps RoI size to ≥ 1 px.
+ */
+export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, options: RoiAlignOptions): tf.Tensor4D {
+  const shape = features.shape;
+  validate(shape, boxes, options);
+  const [oh, ow] = options.outputSize;
+  const outShape: [number, number, number, number] = [boxes.length / 4, oh, ow, shape[3]];
+  const op = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const y = roiAlignArrays(x.dataSync() as Float32Array, shape, boxes, options);
+    return {
+      value: tf.tensor4d(y, outShape),
+      gradFunc: (dy: tf.Tensor) => tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), shape),
+    };
+  });
+  return op(features) as tf.Tensor4D;
+}
+
+/**
+ * The same op built from tfjs kernels (gather of the taps, weighted sum), for backends where a device
+ * round trip costs more than the ops; gradients come from tfjs (`gather` → unsorted segment sum).
+ * Each bin is padded to the box set's largest tap count with zero-weight taps.
+ */
+export function roiAlignOps(features: tf.Tensor4D, boxes: Float32Array, options: RoiAlignOptions): tf.Tensor4D {
+  const shape = features.shape;
+  validate(shape, boxes, options);
+  const [oh, ow] = options.outputSize;
+  const k = boxes.length / 4;
+  const cells = k * oh * ow;
+  const c = shape[3];
+  const plans = planBoxes(boxes, shape[1], shape[2], options);
+  const counts = new Int32Array(cells);
+  forEachTap(plans, shape, options.outputSize, (o) => counts[o / c]!++);
+  let taps = 1;
+  for (const n of counts) taps = Math.max(taps, n);
+  const index = new Int32Array(cells * taps);
+  const weight = new Float32Array(cells * taps);
+  counts.fill(0);
+  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
+    const cell = o / c;
+    const j = cell * taps + counts[cell]!++;
+    index[j] = i / c;
+    weight[j] = w;
+  });
+  return tf.tidy(() => {
+    const flat = tf.reshape(features, [-1, c]);
+    const gathered = tf.reshape(tf.gather(flat, tf.tensor1d(index, 'int32')), [cells, taps, c]);
+    const summed = tf.sum(tf.mul(gathered, tf.tensor3d(weight, [cells, taps, 1])), 1);
+    return tf.reshape(summed, [k, oh, ow, c]) as tf.Tensor4D;
+  });
+}
+
+/** FPN level choice of detectron2's `assign_boxes_to_levels`. */
+export interface LevelAssignOptions {
+  /** @default 2 */
+  minLevel?: number;
+  /** @default 5 */
+  maxLevel?: number;
+  /** Box side (sqrt area, input pixels) that maps to `canonicalLevel`. @default 224 */
+  canonicalBoxSize?: number;
+  /** @default 4 */
+  canonicalLevel?: number;
+}
+
+/** Index into the level list (0 = minLevel) per box: `floor(canonicalLevel + log2(sqrt(area)/canonical + 1e-8))`, clamped. */
+export function assignFpnLevels(boxes: Float32Array, options: LevelAssignOptions = {}): Int32Array {
+  const minLevel = options.minLevel ?? 2;
+  const maxLevel = options.maxLevel ?? 5;
+  const canonical = options.canonicalBoxSize ?? 224;
+  const canonicalLevel = options.canonicalLevel ?? 4;
+  const out = new Int32Array(boxes.length / 4);
+  for (let k = 0; k < out.length; k++) {
+    const area = (boxes[4 * k + 2]! - boxes[4 * k]!) * (boxes[4 * k + 3]! - boxes[4 * k + 1]!);
+    const size = Math.sqrt(area);
+    // float32 like detectron2 (it computes in the boxes' dtype), so ties at exact powers of two agree.
+    const level = Math.floor(Math.fround(canonicalLevel + Math.log2(Math.fround(size / canonical + 1e-8))));
+    out[k] = Math.min(Math.max(level, minLevel), maxLevel) - minLevel;
+  }
+  return out;
+}
+
+export interface MultiLevelRoiAlignOptions extends Omit<RoiAlignOptions, 'spatialScale' | 'batchIndices'>, LevelAssignOptions {
+  /** Spatial scale of each level, finest first (FPN p2..p5: 1/4, 1/8, 1/16, 1/32). */
+  scales: readonly number[];
+}
+
+/**
+ * detectron2's `ROIPooler` over FPN levels: each box pooled from the level its size selects.
+ * features: one `[1,H_l,W_l,C]` per level, finest first → `[K,h,w,C]` in box order.
+ */
+export function roiAlignMultiLevel(features: readonly tf.Tensor4D[], boxes: Float32Array, options: MultiLevelRoiAlignOptions): tf.Tensor4D {
+  if (features.length !== options.scales.length) {
+    throw new DensePoseError('BAD_OPTION', `roiAlignMultiLevel: ${features.length} feature maps but ${options.scales.length} scales`);
+  }
+  const [oh, ow] = options.outputSize;
+  const c = features[0]!.shape[3];
+  const k = boxes.length / 4;
+  if (k === 0) return tf.zeros([0, oh, ow, c]);
+  const minLevel = options.minLevel ?? 2;
+  const levels = features.length === 1 ? new Int32Array(k) : assignFpnLevels(boxes, { ...options, minLevel, maxLevel: options.maxLevel ?? minLevel + features.length - 1 });
+  if (features.length === 1) return roiAlign(features[0]!, boxes, { ...options, spatialScale: options.scales[0]! });
+  return tf.tidy(() => {
+    const parts: tf.Tensor4D[] = [];
+    const order: number[] = [];
+    for (let l = 0; l < features.length; l++) {
+      const idx: number[] = [];
+      for (let i = 0; i < k; i++) if (levels[i] === l) idx.push(i);
+      if (idx.length === 0) continue;
+      const sub = new Float32Array(idx.length * 4);
+      idx.forEach((i, j) => sub.set(boxes.subarray(4 * i, 4 * i + 4), 4 * j));
+      parts.push(roiAlign(features[l]!, sub, { ...options, spatialScale: options.scales[l]! }));
+      order.push(...idx);
+    }
+    const stacked = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    const inverse = new Int32Array(k);
+    order.forEach((box, row) => (inverse[box] = row));
+    return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor4D;
+  });
+}
