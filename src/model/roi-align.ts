@@ -183,14 +183,13 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, options: Ro
   validate(shape, boxes, options);
   const [oh, ow] = options.outputSize;
   const outShape: [number, number, number, number] = [boxes.length / 4, oh, ow, shape[3]];
-  const op = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([]);
+  const op = tf.customGrad(((x: tf.Tensor) => {
     const y = roiAlignArrays(x.dataSync() as Float32Array, shape, boxes, options);
     return {
       value: tf.tensor4d(y, outShape),
-      gradFunc: (dy: tf.Tensor) => tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), shape),
+      gradFunc: (dy: tf.Tensor) => [tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), shape)],
     };
-  });
+  }) as tf.CustomGradientFunc<tf.Tensor>);
   return op(features) as tf.Tensor4D;
 }
 
