@@ -189,7 +189,7 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, options: Ro
       value: tf.tensor4d(y, outShape),
       gradFunc: (dy: tf.Tensor) => [tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), shape)],
     };
-  }) as tf.CustomGradientFunc<tf.Tensor>);
+  }) as Parameters<typeof tf.customGrad>[0]);
   return op(features) as tf.Tensor4D;
 }
 
