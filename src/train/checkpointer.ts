@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DensePoseError } from '../errors.ts';
+import type { Module, ArrayValue } from '../runtime/module.ts';
+import { LAYOUT_KEY, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
+import { writeFileAtomic } from '../runtime/checkpoint/atomic-write.ts';
+import type { Sgd } from './sgd.ts';
+
+/** Prefix of optimiser state inside a training checkpoint; model tensors keep their own names. */
+const OPT_PREFIX = '__optimizer__.';
+const LAST = 'last_checkpoint';
+
+export interface TrainingState {
+  iteration: number;
+  /** Free-form metadata saved with the checkpoint (config hash, last losses). */
+  metadata: Record<string, string>;
+}
+
+/**
+ * Training checkpoints in `dir`: `model_0000100.safetensors` (model + optimiser state, atomic write),
+ * `last_checkpoint` naming the newest, and only the newest `keep` files kept. The model part loads
+ * with `loadCheckpoint` like any model file (optimiser entries are skipped there).
+ */
+export class Checkpointer {
+  constructor(
+    readonly dir: string,
+    readonly keep = 3,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  static fileName(iteration: number): string {
+    return `model_${String(iteration).padStart(7, '0')}.safetensors`;
+  }
+
+  /** Save the state reached after `iteration` iterations. */
+  async save(iteration: number, model: Module, optimizer: Sgd, metadata: Record<string, string> = {}): Promise<string> {
+    const tensors = new Map<string, tf.Tensor>(model.stateDict());
+    for (const [name, t] of optimizer.state()) tensors.set(OPT_PREFIX + name, t);
+    const arrays = await tensorsToNdArrays(tensors);
+    const file = Checkpointer.fileName(iteration);
+    const path = join(this.dir, file);
+    writeSafetensors(path, arrays, { ...metadata, iteration: String(iteration), [LAYOUT_KEY]: OUR_LAYOUT });
+    writeFileAtomic(join(this.dir, LAST), [Buffer.from(file)]);
+    this.prune();
+    return path;
+  }
+
+  /** Path of the newest checkpoint, or undefined when there is none. */
+  latest(): string | undefined {
+    const last = join(this.dir, LAST);
+    if (!existsSync(last)) return undefined;
+    const path = join(this.dir, readFileSync(last, 'utf8').trim());
+    return existsSync(path) ? path : undefined;
+  }
+
+  /** Restore model and optimiser from `path` (default: newest); returns the iteration to continue from. */
+  restore(model: Module, optimizer: Sgd, path = this.latest()): TrainingState {
+    if (!path) throw new DensePoseError('NOT_FOUND', `no checkpoint to resume from`, { where: join(this.dir, LAST) });
+    const { tensors, metadata } = readSafetensors(path);
+    const modelState = new Map<string, ArrayValue>();
+    const optState = new Map<string, tf.Tensor>();
+    for (const [name, a] of tensors) {
+      if (name.startsWith(OPT_PREFIX)) optState.set(name.slice(OPT_PREFIX.length), tf.tensor(a.data as Float32Array, a.shape));
+      else modelState.set(name, { shape: a.shape, data: a.data as Float32Array });
+    }
+    model.loadStateDict(modelState, { strict: true, source: path });
+    optimizer.loadState(optState);
+    for (const t of optState.values()) t.dispose();
+    const iteration = Number(metadata.iteration);
+    if (!Number.isInteger(iteration)) throw new DensePoseError('BAD_FILE', 'checkpoint has no integer "iteration" in its metadata', { where: path });
+    return { iteration, metadata };
+  }
+
+  private prune(): void {
+    const files = readdirSync(this.dir)
+      .filter((f) => /^model_\d{7}\.safetensors$/.test(f))
+      .sort();
+    for (const f of files.slice(0, Math.max(0, files.length - this.keep))) rmSync(join(this.dir, f), { force: true });
+  }
+}
