@@ -1,0 +1,85 @@
+import { basename } from 'node:path';
+import { DensePoseError } from '../../errors.ts';
+import { LAYOUT_KEY, OUR_LAYOUT, convertDetectron2StateDict, readDetectron2Pkl, writeSafetensors } from '../../runtime/checkpoint/index.ts';
+import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+
+const FROM = ['detectron2'] as const;
+
+const HELP = `Usage: densepose convert --from detectron2 MODEL.pkl --out MODEL.safetensors [options]
+
+Reads a detectron2 checkpoint (.pkl, pickled {"model": {name: ndarray}}), converts its layout to ours
+(conv OIHW -> HWIO, ConvTranspose [in,out,kh,kw] -> [kh,kw,out,in], Linear [out,in] -> [in,out]),
+drops bookkeeping entries (num_batches_tracked, pixel_mean/std, cell anchors) and writes safetensors.
+
+Options:
+  --from detectron2      source format (only detectron2)
+  --out PATH             output .safetensors (default: input with .safetensors)
+  --box-pooler N         RoIAlign size of the box head; its fc1 input is reordered from a flattened
+                         C×N×N (NCHW) feature to N×N×C (NHWC) (default 7; 0 = leave the order alone)
+  --json                 print the report as JSON`;
+
+/** `densepose convert --from detectron2 MODEL.pkl --out MODEL.safetensors`: layout conversion, names kept. */
+export async function convertCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return 0;
+  }
+  const args = parseArgs(argv, { values: ['from', 'out', 'box-pooler'], flags: ['json'] }, 'convert');
+  const from = optString(args, 'from', 'detectron2')!;
+  if (!(FROM as readonly string[]).includes(from)) {
+    throw new DensePoseError('BAD_OPTION', `densepose convert: unknown --from "${from}". Expected one of: ${FROM.join(', ')}.`);
+  }
+  const input = args.positional[0];
+  if (input === undefined || args.positional.length > 1) {
+    throw new DensePoseError('BAD_OPTION', `densepose convert: expected one input .pkl file, got ${args.positional.length}\n\n${HELP}`);
+  }
+  const out = optString(args, 'out') ?? input.replace(/\.pkl$/i, '') + '.safetensors';
+  const pooler = optNumber(args, 'box-pooler', 7, 'convert');
+  if (!Number.isInteger(pooler) || pooler < 0) {
+    throw new DensePoseError('BAD_OPTION', `densepose convert: --box-pooler must be a non-negative integer, got ${pooler}`);
+  }
+
+  const t0 = performance.now();
+  const sd = readDetectron2Pkl(input);
+  const t1 = performance.now();
+  const result = convertDetectron2StateDict(sd, {
+    flattenedInputs: pooler > 0 ? { 'roi_heads.box_head.fc1.weight': [0, pooler, pooler] } : {},
+  });
+  const metadata: Record<string, string> = {
+    [LAYOUT_KEY]: OUR_LAYOUT,
+    'densepose_ts.converted_from': `${from}:${basename(input)}`,
+    'densepose_ts.flattened_inputs': JSON.stringify(Object.fromEntries(result.entries.filter((e) => e.flattenedFrom).map((e) => [e.name, e.flattenedFrom]))),
+  };
+  writeSafetensors(out, result.tensors, metadata);
+  const t2 = performance.now();
+
+  const kinds: Record<string, number> = {};
+  let elements = 0;
+  for (const e of result.entries) {
+    kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+    elements += e.to.reduce((a, b) => a * b, 1);
+  }
+  const report = {
+    input,
+    output: out,
+    tensors: result.tensors.size,
+    elements,
+    kinds,
+    flattened: result.entries.filter((e) => e.flattenedFrom).map((e) => ({ name: e.name, chw: e.flattenedFrom })),
+    dropped: result.dropped,
+    readMs: Math.round(t1 - t0),
+    convertWriteMs: Math.round(t2 - t1),
+    // names and shapes are checked against a model when the checkpoint is loaded (loadCheckpoint, strict)
+    checkedAgainstModel: false,
+  };
+  if (optFlag(args, 'json')) {
+    console.log(JSON.stringify(report));
+  } else {
+    console.log(`converted ${report.tensors} tensors (${elements.toLocaleString('en-US')} values) from ${input} to ${out}`);
+    console.log(`  kinds: ${Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    for (const f of report.flattened) console.log(`  ${f.name}: input reordered from NCHW [${f.chw!.join(', ')}] to NHWC`);
+    if (result.dropped.length) console.log(`  dropped (bookkeeping): ${result.dropped.join(', ')}`);
+    console.log(`  read ${report.readMs} ms, convert + write ${report.convertWriteMs} ms; layout only (names/shapes are checked when a model loads it)`);
+  }
+  return 0;
+}
