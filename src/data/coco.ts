@@ -103,7 +103,7 @@ export function isFiniteNumber(v: unknown): v is number {
 }
 
 export function checkBox(v: unknown, where: string): BoxXywh {
-  if (!Array.isArray(v) || v.length !== 4 || !v.every(isFiniteNumber) || v[2] < 0 || v[3] < 0) {
+  if (!Array.isArray(v) || v.length !== 4 || !v.every(isFiniteNumber) || (v[2] as number) < 0 || (v[3] as number) < 0) {
     throw new DensePoseError('BAD_INPUT', `bbox must be [x, y, w, h] of finite numbers with w, h ≥ 0, got ${JSON.stringify(v)}`, { where });
   }
   return v as BoxXywh;

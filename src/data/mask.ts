@@ -457,3 +457,37 @@ export function segmentationToRle(segm: unknown, height: number, width: number, 
   }
   throw new DensePoseError('BAD_INPUT', 'expected a list of polygons or an RLE {size, counts}', { where });
 }
+
+/**
+ * RLE of an image that is zero except for a box-local mask pasted with its top-left corner at
+ * (x, y) and clipped to the image, without materialising the image.
+ * @param mask row-major `[mh, mw]`, nonzero = foreground
+ */
+export function pasteMaskRuns(mask: Uint8Array, mh: number, mw: number, x: number, y: number, height: number, width: number): RleRuns {
+  const counts: number[] = [];
+  let value = 0;
+  let run = 0;
+  // Append `len` pixels of value `v`, merging with the current run.
+  const emit = (v: number, len: number): void => {
+    if (len === 0) return;
+    if (v !== value) {
+      counts.push(run);
+      run = 0;
+      value = v;
+    }
+    run += len;
+  };
+  const x0 = Math.max(x, 0), x1 = Math.min(x + mw, width);
+  const y0 = Math.max(y, 0), y1 = Math.min(y + mh, height);
+  for (let c = 0; c < width; c++) {
+    if (c < x0 || c >= x1 || y0 >= y1) {
+      emit(0, height);
+      continue;
+    }
+    emit(0, y0);
+    for (let r = y0; r < y1; r++) emit(mask[(r - y) * mw + (c - x)]! !== 0 ? 1 : 0, 1);
+    emit(0, height - y1);
+  }
+  counts.push(run);
+  return { height, width, counts: Uint32Array.from(counts) };
+}

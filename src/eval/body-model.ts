@@ -27,15 +27,20 @@ export interface BodyModel {
 /** File names of the official DensePose evaluation data (detectron2 downloads them from dl.fbaipublicfiles.com/densepose/data/). */
 export const SMPL_FILES = { subdiv: 'SMPL_subdiv.mat', transform: 'SMPL_SUBDIV_TRANSFORM.mat', pdist: 'Pdist_matrix.pkl' } as const;
 
+/** How a condensed distance vector is laid out. */
+export const PDIST_ORDERS = ['row-major', 'lower-row-major'] as const;
+export type PdistOrder = (typeof PDIST_ORDERS)[number];
+
 /**
- * Position of the distance between distance-matrix rows `a` and `b` (0-based) in the condensed
- * vector, as detectron2's `getDistancesUV` computes it. Its formula (reverse both indices, take
- * the row-major upper-triangle index, mirror it) lands on `hi·(hi−1)/2 + lo` for lo < hi: the
- * lower triangle read row by row. We keep that exactly, so that scores match the reference.
+ * Position of the distance between distance-matrix rows `a` ≠ `b` (0-based) in a condensed
+ * vector over `n` rows. 'row-major' is scipy's `pdist` / MATLAB's order, k = n·lo − lo(lo+1)/2 +
+ * hi − lo − 1; it is what the detectron2 goldens in ../shared/fixtures were scored with.
+ * 'lower-row-major' (k = hi(hi−1)/2 + lo) is what detectron2's `getDistancesUV` formula computes
+ * when read literally; kept as an option for files written in that order.
  */
-export function condensedIndex(a: number, b: number): number {
+export function condensedIndex(a: number, b: number, n: number, order: PdistOrder = 'row-major'): number {
   const lo = a < b ? a : b, hi = a < b ? b : a;
-  return (hi * (hi - 1)) / 2 + lo;
+  return order === 'row-major' ? n * lo - (lo * (lo + 1)) / 2 + hi - lo - 1 : (hi * (hi - 1)) / 2 + lo;
 }
 
 /** `n` with n(n−1)/2 = length, or an error naming the file. */
@@ -57,11 +62,14 @@ export interface BodyModelArrays {
   distanceRow: Int32Array;
   /** Condensed distances over `n` rows, read with {@link condensedIndex}. */
   condensed: Float32Array | Float64Array;
+  /** @default 'row-major' */
+  order?: PdistOrder;
 }
 
 /** A body model over a condensed distance vector (the official files' layout). */
 export function bodyModelFromArrays(arrays: BodyModelArrays): BodyModel {
   const { name, vertexPart, vertexU, vertexV, distanceRow, condensed } = arrays;
+  const order = arrays.order ?? 'row-major';
   const nv = vertexPart.length;
   if (vertexU.length !== nv || vertexV.length !== nv || distanceRow.length !== nv) {
     throw new DensePoseError('SHAPE_MISMATCH', `vertex arrays differ in length: part ${nv}, U ${vertexU.length}, V ${vertexV.length}, distance rows ${distanceRow.length}`, { where: name });
@@ -81,7 +89,7 @@ export function bodyModelFromArrays(arrays: BodyModelArrays): BodyModel {
     vertexV,
     geodesic(i: number, j: number): number {
       const a = distanceRow[i]!, b = distanceRow[j]!;
-      return a === b ? 0 : condensed[condensedIndex(a, b)]!;
+      return a === b ? 0 : condensed[condensedIndex(a, b, n, order)]!;
     },
   };
 }
@@ -97,6 +105,8 @@ function integerColumn(data: Float64Array, what: string, where: string): Float64
 export interface LoadSmplBodyModelOptions {
   /** Override file paths; relative names resolve in `dir`. @default SMPL_FILES */
   files?: Partial<Record<keyof typeof SMPL_FILES, string>>;
+  /** Layout of Pdist_matrix. @default 'row-major' */
+  pdistOrder?: PdistOrder;
 }
 
 /**
@@ -147,5 +157,6 @@ export function loadSmplBodyModel(dir: string, options: LoadSmplBodyModelOptions
     vertexV: v,
     distanceRow,
     condensed: arr.data,
+    order: options.pdistOrder ?? 'row-major',
   });
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../../src/runtime/checkpoint/npy.ts';
 import {
-  boxesToRle, bboxIou, compressRle, countsToString, decodeMask, encodeMask, encodeMaskRuns, mergeRles, polygonsToRle,
+  boxesToRle, bboxIou, compressRle, pasteMaskRuns, countsToString, decodeMask, encodeMask, encodeMaskRuns, mergeRles, polygonsToRle,
   rleArea, rleFromCounts, rleIou, rleToBbox, segmentationToRle, stringToCounts, uncompressRle,
 } from '../../src/data/mask.ts';
 import type { BoxXywh } from '../../src/data/mask.ts';
@@ -167,5 +167,23 @@ describe('mask API properties', () => {
     expect(() => encodeMask(new Uint8Array(5), 2, 2)).toThrow(/5 values/);
     expect(() => mergeRles([{ size: [2, 2], counts: [4] }, { size: [1, 4], counts: [4] }])).toThrow(/SHAPE|2×2/);
     expect(() => segmentationToRle([[1, 2]], 5, 5, 'annotation 7 segmentation')).toThrow(/annotation 7 segmentation/);
+  });
+});
+
+describe('pasteMaskRuns', () => {
+  it('equals encoding the pasted image, with clipping on every side', () => {
+    const r = rng(5);
+    for (let trial = 0; trial < 100; trial++) {
+      const H = 1 + Math.floor(r() * 12), W = 1 + Math.floor(r() * 12);
+      const mh = 1 + Math.floor(r() * 8), mw = 1 + Math.floor(r() * 8);
+      const x = Math.floor(r() * (W + 8)) - 6, y = Math.floor(r() * (H + 8)) - 6;
+      const m = Uint8Array.from({ length: mh * mw }, () => (r() < 0.5 ? 1 : 0));
+      const img = new Uint8Array(H * W);
+      for (let yy = 0; yy < mh; yy++) for (let xx = 0; xx < mw; xx++) {
+        const X = x + xx, Y = y + yy;
+        if (X >= 0 && X < W && Y >= 0 && Y < H) img[Y * W + X] = m[yy * mw + xx]!;
+      }
+      expect(countsToString(pasteMaskRuns(m, mh, mw, x, y, H, W).counts)).toBe(encodeMask(img, H, W).counts);
+    }
   });
 });
