@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../runtime/gradients.ts';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DensePoseError } from '../errors.ts';
+import type { Module } from '../runtime/module.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { MetricsLog, type MetricsRow } from './metrics-log.ts';
+import type { TrainSample } from './sample.ts';
+import { learningRate } from './schedule.ts';
+import { Sgd } from './sgd.ts';
+import type { SolverConfig } from './config.ts';
+
+/** What the loop trains: a module and a function from a batch to named scalar losses. */
+export interface TrainableModel {
+  readonly module: Module;
+  /** Loss terms for one batch (already weighted); called inside `tf.variableGrads`. */
+  lossTerms(batch: TrainSample[], iteration: number): Record<string, tf.Scalar>;
+}
+
+export interface LoopOptions {
+  model: TrainableModel;
+  /** Batches as a pure function of the iteration (see DataLoader). */
+  loader: { batch(iteration: number): Promise<TrainSample[]> };
+  solver: SolverConfig;
+  /** Run folder: `metrics.jsonl`, `checkpoints/`. */
+  out: string;
+  /** Continue from the newest checkpoint in `out` (the log is cut back to it). @default false */
+  resume?: boolean;
+  /** Stop cleanly (a checkpoint is saved first) when aborted, e.g. on SIGINT. */
+  signal?: AbortSignal;
+  /** Log a row every this many iterations. @default 1 */
+  logPeriod?: number;
+  /** Called with every row written to the log (progress bars, tests). */
+  onLog?: (row: MetricsRow) => void;
+  /** Validation every `evalPeriod` iterations (and at the end); returns scores for the log. */
+  validate?: (iteration: number) => Promise<Record<string, number>>;
+  /** @default 0 (only at the end) */
+  evalPeriod?: number;
+  /** Metadata stored in each checkpoint (e.g. the config JSON). */
+  metadata?: Record<string, string>;
+}
+
+export interface LoopResult {
+  /** Iterations completed (the next one to run). */
+  iteration: number;
+  stopped: 'finished' | 'aborted';
+  lastCheckpoint: string | undefined;
+}
+
+/**
+ * SGD training with warmup/multi-step LR, gradient clipping, JSONL metrics, atomic checkpoints and
+ * exact resume: data are a pure function of (seed, iteration) and model + momentum come from the
+ * checkpoint, so a resumed run repeats the uninterrupted run's loss sequence.
+ */
+export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
+  mkdirSync(o.out, { recursive: true });
+  const log = new MetricsLog(join(o.out, 'metrics.jsonl'));
+  const ckpt = new Checkpointer(join(o.out, 'checkpoints'), o.solver.keepCheckpoints);
+  const sgd = new Sgd({ momentum: o.solver.momentum, weightDecay: o.solver.weightDecay, clipNorm: o.solver.clipNorm });
+  let start = 0;
+  if (o.resume && ckpt.latest()) {
+    start = ckpt.restore(o.model.module, sgd).iteration;
+    log.truncateFrom(start);
+  } else {
+    log.truncateFrom(0);
+  }
+  const named = o.model.module.namedParameters().filter(([, p]) => p.trainable);
+  const params = new Map(named.map(([n, p]) => [n, p.variable]));
+  const nameOfVar = new Map(named.map(([n, p]) => [p.variable.name, n]));
+  const vars = named.map(([, p]) => p.variable);
+  const t0 = performance.now();
+  let lastFinite: Record<string, number> | undefined;
+  let lastCheckpoint = ckpt.latest();
+  const logPeriod = o.logPeriod ?? 1;
+
+  const save = async (iteration: number) => {
+    lastCheckpoint = await ckpt.save(iteration, o.model.module, sgd, o.metadata);
+  };
+
+  try {
+    for (let it = start; it < o.solver.maxIter; it++) {
+      if (o.signal?.aborted) {
+        await save(it);
+        return { iteration: it, stopped: 'aborted', lastCheckpoint };
+      }
+      const batch = await o.loader.batch(it);
+      const lr = learningRate(it, o.solver);
+      let terms: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        terms = o.model.lossTerms(batch, it);
+        for (const t of Object.values(terms)) tf.keep(t);
+        const all = Object.values(terms);
+        return all.length ? (tf.addN(all) as tf.Scalar) : tf.scalar(0);
+      }, vars);
+      const losses: Record<string, number> = {};
+      for (const [k, t] of Object.entries(terms)) {
+        losses[k] = t.dataSync()[0]!;
+        t.dispose();
+      }
+      const total = value.dataSync()[0]!;
+      value.dispose();
+      if (!Number.isFinite(total)) {
+        tf.dispose(grads);
+        throw new DensePoseError(
+          'NUMERIC',
+          `loss became ${total} at iteration ${it} (${JSON.stringify(losses)}); last finite losses: ${JSON.stringify(lastFinite ?? {})}. ` +
+            `The last good checkpoint is kept${lastCheckpoint ? `: ${lastCheckpoint}` : ' (none saved yet)'}; lower solver.baseLr or raise warmupIters.`,
+        );
+      }
+      lastFinite = losses;
+      const byName = new Map<string, tf.Tensor>();
+      for (const [vn, g] of Object.entries(grads)) byName.set(nameOfVar.get(vn) ?? vn, g);
+      const { gradNorm } = sgd.step(params, byName, lr);
+      tf.dispose(grads);
+      if ((it + 1) % logPeriod === 0 || it === start) {
+        const row: MetricsRow = { iteration: it, time: (performance.now() - t0) / 1000, lr, losses, totalLoss: total, gradNorm };
+        log.append(row);
+        o.onLog?.(row);
+      }
+      const done = it + 1;
+      if (o.validate && o.evalPeriod && done % o.evalPeriod === 0 && done < o.solver.maxIter) {
+        const row: MetricsRow = { iteration: it, val: await o.validate(done) };
+        log.append(row);
+        o.onLog?.(row);
+      }
+      if (done % o.solver.checkpointPeriod === 0 && done < o.solver.maxIter) await save(done);
+    }
+    await save(o.solver.maxIter);
+    if (o.validate) {
+      const row: MetricsRow = { iteration: o.solver.maxIter - 1, val: await o.validate(o.solver.maxIter) };
+      log.append(row);
+      o.onLog?.(row);
+    }
+    return { iteration: o.solver.maxIter, stopped: 'finished', lastCheckpoint };
+  } finally {
+    sgd.dispose();
+  }
+}
