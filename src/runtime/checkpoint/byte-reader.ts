@@ -140,7 +140,8 @@ export class FileReader implements ByteReader {
     }
     const pos = this.pos;
     if (pos + n > this.size) throw truncated(this.where, what, n, pos, this.size);
-    const out = new Uint8Array(n);
+    // allocUnsafeSlow: a fresh ArrayBuffer of its own (offset 0, not pooled), not zero-filled since it is read over
+    const out = Buffer.allocUnsafeSlow(n);
     const have = Math.min(n, this.chunk.byteLength - this.at);
     out.set(this.chunk.subarray(this.at, this.at + have));
     this.readInto(out.subarray(have), pos + have);
