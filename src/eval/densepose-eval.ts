@@ -233,8 +233,8 @@ export function evaluateDensePose(gt: CocoDataset, dets: readonly DensePoseDetec
       const ignore = g.map((a) => a.dp_x === undefined);
       const crowd = g.map((a) => a.iscrowd === 1);
       const gps = new Float64Array(D * G);
-      let boxIou = new Float64Array(0);
-      let maskIou = new Float64Array(0);
+      let boxIou: Float64Array = new Float64Array(0);
+      let maskIou: Float64Array = new Float64Array(0);
       if (G > 0 && D > 0) {
         for (let j = 0; j < G; j++) {
           if (ignore[j]) continue;

@@ -46,7 +46,7 @@ export async function decodeIuv(result: CocoResult, where: string): Promise<IuvB
   if (h !== eh || w !== ew) {
     throw new DensePoseError('SHAPE_MISMATCH', `"uv_shape" ${JSON.stringify(shape)} does not fit its box ${JSON.stringify(result.bbox)}: expected [3, ${eh}, ${ew}] = [3, int(h), int(w)]`, { where });
   }
-  let raw: { data: Buffer; info: sharp.OutputInfo };
+  let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await sharp(Buffer.from(result.uv_data, 'base64')).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
