@@ -86,10 +86,13 @@ export function readJsonFile(path: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
+    // V8 gives either "at position N" or a quoted snippet around the error; find it in the text.
     const m = /position (\d+)/.exec(msg);
+    const snip = /"(?:\.\.\.)?([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(msg);
+    let pos = m ? Number(m[1]) : -1;
+    if (pos < 0 && snip && snip[1]) pos = text.indexOf(snip[1]);
     let place = '';
-    if (m) {
-      const pos = Number(m[1]);
+    if (pos >= 0) {
       const before = text.slice(0, pos);
       const line = before.split('\n').length;
       place = ` at line ${line}, column ${pos - before.lastIndexOf('\n')}`;

@@ -15,7 +15,7 @@ describe('MAT v5 reader', () => {
     expect(matVariable(f, 'vertex').dims).toEqual([3, 720]);
     expect(matVariable(f, 'Part_ID_subdiv').class).toBe('uint8');
     expect(matVariable(f, 'U_subdiv').dims).toEqual([1, 720]);
-    const parts = matVariable(f, 'Part_ID_subdiv').data;
+    const parts = Array.from(matVariable(f, "Part_ID_subdiv").data as Uint8Array);
     expect(Math.min(...parts)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...parts)).toBeLessThanOrEqual(24);
     const t = readMat(`${DIR}/SMPL_SUBDIV_TRANSFORM.mat`);

@@ -1,0 +1,67 @@
+import { DensePoseError, unknownValue } from '../../errors.ts';
+import { loadCocoJson, readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { loadSmplBodyModel } from '../../eval/body-model.ts';
+import { summarizeOne } from '../../eval/coco-eval.ts';
+import { evaluateDensePose } from '../../eval/densepose-eval.ts';
+import type { DensePoseEvalMode } from '../../eval/densepose-eval.ts';
+import { decodeDensePoseResults } from '../../eval/densepose-results.ts';
+import { evaluateDetections } from '../../eval/detection-eval.ts';
+import { formatTable } from '../../eval/report.ts';
+import type { EvalSummary } from '../../eval/report.ts';
+import { optFlag, optString, parseArgs } from '../args.ts';
+
+const MODES = ['gps', 'gpsm', 'iou', 'bbox', 'segm', 'all'] as const;
+type Mode = (typeof MODES)[number];
+
+const USAGE = 'usage: densepose eval --gt GT.json --pred RESULTS.json [--body DIR] [--mode gps|gpsm|iou|bbox|segm|all] [--json]';
+
+/**
+ * `densepose eval`: COCO-style tables (or one JSON object with `--json`) for the chosen modes.
+ * DensePose modes need `--body` (a directory with SMPL_subdiv.mat, SMPL_SUBDIV_TRANSFORM.mat,
+ * Pdist_matrix.pkl). `all` runs bbox, plus segm when results carry segmentations, plus the
+ * DensePose modes when they carry uv_data and a body is given.
+ */
+export async function evalCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { values: ['gt', 'pred', 'body', 'mode'], flags: ['json', 'help'] }, 'eval');
+  if (optFlag(args, 'help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const gtPath = optString(args, 'gt'), predPath = optString(args, 'pred');
+  if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required. ${USAGE}`);
+  const mode = (optString(args, 'mode') ?? 'all') as Mode;
+  if (!MODES.includes(mode)) throw unknownValue('eval mode', mode, MODES);
+  const bodyDir = optString(args, 'body');
+  const gt = loadCocoJson(gtPath);
+  const raw = readJsonFile(predPath);
+  const results = validateCocoResults(raw, gt, predPath);
+  const hasUv = results.length > 0 && results.every((r) => r.uv_data !== undefined);
+  const hasSegm = results.length > 0 && results.every((r) => r.segmentation !== undefined);
+  const dpModes: DensePoseEvalMode[] = mode === 'all' ? (hasUv && bodyDir ? ['gps', 'gpsm', 'iou'] : []) : mode === 'gps' || mode === 'gpsm' || mode === 'iou' ? [mode] : [];
+  const detModes: ('bbox' | 'segm')[] = mode === 'all' ? (hasSegm ? ['bbox', 'segm'] : ['bbox']) : mode === 'bbox' || mode === 'segm' ? [mode] : [];
+  const summary: EvalSummary = {};
+  const tables: string[] = [];
+  for (const m of detModes) {
+    const r = evaluateDetections(gt, results, m);
+    const s = r.named;
+    // The --json summary uses the DensePose names; for boxes AR is AR@100.
+    const ar = (iouThr: number) => summarizeOne(r.accumulated, false, { iouThr, maxDets: 100 });
+    summary[m] = { AP: s.AP, AP50: s.AP50, AP75: s.AP75, APm: s.APm, APl: s.APl, AR: s.AR100, AR50: ar(0.5), AR75: ar(0.75), ARm: s.ARm, ARl: s.ARl };
+    tables.push([`${m}:`, ...r.stats.map((v, i) => ` ${['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl'][i]!.padEnd(6)} = ${v.toFixed(3)}`)].join('\n'));
+  }
+  if (dpModes.length > 0) {
+    if (!bodyDir) throw new DensePoseError('BAD_OPTION', `densepose eval: --mode ${mode} needs --body DIR with the evaluation body files`);
+    if (!hasUv) throw new DensePoseError('MISSING_KEY', 'every result needs "uv_shape" and "uv_data" for DensePose evaluation', { where: predPath });
+    const body = loadSmplBodyModel(bodyDir);
+    const dets = await decodeDensePoseResults(results, predPath);
+    const r = evaluateDensePose(gt, dets, body, { modes: dpModes });
+    for (const m of dpModes) {
+      const mr = r[m]!;
+      summary[m] = mr.named;
+      tables.push(formatTable(m, mr.stats, 'OGPS', 20));
+    }
+  }
+  if (optFlag(args, 'json')) console.log(JSON.stringify(summary));
+  else console.log(tables.join('\n\n'));
+  return 0;
+}
