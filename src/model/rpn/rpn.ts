@@ -1,0 +1,144 @@
+import type { Executor } from '../../runtime/executor.ts';
+import { Conv2d } from '../../runtime/layers.ts';
+import { Module } from '../../runtime/module.ts';
+import { applyDeltas, batchedNms, clipBoxes, gather, gatherBoxes } from '../boxes.ts';
+import type { RpnOptions, RpnTopK } from '../config.ts';
+import { cellAnchors, gridAnchors } from './anchors.ts';
+
+export const RPN_DEFAULTS = {
+  anchorSizes: [32, 64, 128, 256, 512],
+  aspectRatios: [0.5, 1, 2],
+  anchorOffset: 0,
+  nmsThresh: 0.7,
+  minSize: 0,
+  train: { preNmsTopK: 2000, postNmsTopK: 1000 },
+  test: { preNmsTopK: 1000, postNmsTopK: 1000 },
+  iouThresholds: [0.3, 0.7],
+  batchSizePerImage: 256,
+  positiveFraction: 0.5,
+  smoothL1Beta: 0,
+  lossWeight: 1,
+} as const satisfies Required<RpnOptions>;
+
+/** Per level: objectness logits `[N,H,W,A]` and deltas `[N,H,W,4A]` (NHWC; flattening gives detectron2's order). */
+export interface RpnHeadOutput<T> {
+  logits: T[];
+  deltas: T[];
+}
+
+/** detectron2 `StandardRPNHead` (`rpn_head.conv`, `objectness_logits`, `anchor_deltas`), shared by all levels. */
+export class RpnHead extends Module {
+  readonly conv: Conv2d;
+  readonly objectness_logits: Conv2d;
+  readonly anchor_deltas: Conv2d;
+  constructor(channels: number, anchorsPerCell: number) {
+    super();
+    this.conv = this.addModule('conv', new Conv2d({ inChannels: channels, outChannels: channels, kernel: 3, padding: 1, init: 'normal001' }));
+    this.objectness_logits = this.addModule('objectness_logits', new Conv2d({ inChannels: channels, outChannels: anchorsPerCell, kernel: 1, init: 'normal001' }));
+    this.anchor_deltas = this.addModule('anchor_deltas', new Conv2d({ inChannels: channels, outChannels: anchorsPerCell * 4, kernel: 1, init: 'normal001' }));
+  }
+  forward<T>(ex: Executor<T>, features: readonly T[]): RpnHeadOutput<T> {
+    const out: RpnHeadOutput<T> = { logits: [], deltas: [] };
+    for (const f of features) {
+      const t = ex.relu(this.conv.forward(ex, f));
+      out.logits.push(this.objectness_logits.forward(ex, t));
+      out.deltas.push(this.anchor_deltas.forward(ex, t));
+    }
+    return out;
+  }
+}
+
+/** RPN proposals of one image, detectron2's order (descending objectness after NMS). */
+export interface Proposals {
+  /** `[K,4]` x1,y1,x2,y2 input pixels, clipped to the image. */
+  boxes: Float32Array;
+  /** `[K]` objectness logits. */
+  logits: Float32Array;
+}
+
+/** Top-k of `values` (descending, ties by index) — torch.topk's result order. */
+function topK(values: Float32Array, k: number): Int32Array {
+  const n = values.length;
+  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i).sort((p, q) => values[q]! - values[p]! || p - q);
+  // Partial selection: a threshold from a sorted copy, then stable sort of the survivors.
+  const sorted = Float32Array.from(values).sort();
+  const kth = sorted[n - k]!;
+  const cand: number[] = [];
+  for (let i = 0; i < n; i++) if (values[i]! >= kth) cand.push(i);
+  cand.sort((p, q) => values[q]! - values[p]! || p - q);
+  return Int32Array.from(cand.slice(0, k));
+}
+
+/**
+ * detectron2 `RPN` (`proposal_generator`): head, anchors, and `find_top_rpn_proposals`
+ * (per-level top-k → clip → drop empty → per-level NMS → post-NMS top-k).
+ */
+export class Rpn extends Module {
+  readonly rpn_head: RpnHead;
+  readonly options: Required<RpnOptions>;
+  readonly strides: readonly number[];
+  private readonly anchorCache = new Map<string, Float32Array>();
+  constructor(channels: number, options: RpnOptions = {}, strides: readonly number[] = [4, 8, 16, 32, 64]) {
+    super();
+    this.options = { ...RPN_DEFAULTS, ...options };
+    this.strides = strides;
+    this.rpn_head = this.addModule('rpn_head', new RpnHead(channels, this.options.aspectRatios.length));
+  }
+
+  /** Anchors `[H·W·A, 4]` of level `level` for a `height × width` map. */
+  anchors(level: number, height: number, width: number): Float32Array {
+    const key = `${level}:${height}x${width}`;
+    let a = this.anchorCache.get(key);
+    if (!a) {
+      const size = this.options.anchorSizes[level]!;
+      a = gridAnchors(height, width, this.strides[level]!, cellAnchors(size, this.options.aspectRatios), this.options.anchorOffset);
+      this.anchorCache.set(key, a);
+    }
+    return a;
+  }
+
+  /**
+   * Proposals from the head's outputs of one image, read back as arrays: `logits[l]` `[H_l·W_l·A]`,
+   * `deltas[l]` `[H_l·W_l·A·4]`, `sizes[l] = [H_l, W_l]`; `imageSize` = unpadded `[h, w]`.
+   */
+  propose(logits: readonly Float32Array[], deltas: readonly Float32Array[], sizes: readonly (readonly [number, number])[], imageSize: readonly [number, number], mode: 'train' | 'test' = 'test'): Proposals {
+    const topk: RpnTopK = this.options[mode];
+    const boxes: Float32Array[] = [];
+    const scores: Float32Array[] = [];
+    const levels: number[] = [];
+    logits.forEach((lg, l) => {
+      const [h, w] = sizes[l]!;
+      const idx = topK(lg, Math.min(topk.preNmsTopK, lg.length));
+      const anchors = gatherBoxes(this.anchors(l, h, w), idx);
+      boxes.push(applyDeltas(gatherBoxes(deltas[l]!, idx), anchors, [1, 1, 1, 1]));
+      scores.push(gather(lg, idx));
+      for (let i = 0; i < idx.length; i++) levels.push(l);
+    });
+    let all = concat(boxes);
+    let sc = concat(scores);
+    let lv = Int32Array.from(levels);
+    // detectron2 drops non-finite proposals at test time (training raises instead).
+    const finite: number[] = [];
+    for (let i = 0; i < sc.length; i++) {
+      if (Number.isFinite(sc[i]!) && Number.isFinite(all[4 * i]!) && Number.isFinite(all[4 * i + 1]!) && Number.isFinite(all[4 * i + 2]!) && Number.isFinite(all[4 * i + 3]!)) finite.push(i);
+    }
+    if (finite.length !== sc.length) [all, sc, lv] = [gatherBoxes(all, finite), gather(sc, finite), Int32Array.from(finite, (i) => lv[i]!)];
+    clipBoxes(all, imageSize[0], imageSize[1]);
+    const keep: number[] = [];
+    const min = this.options.minSize;
+    for (let i = 0; i < sc.length; i++) if (all[4 * i + 2]! - all[4 * i]! > min && all[4 * i + 3]! - all[4 * i + 1]! > min) keep.push(i);
+    if (keep.length !== sc.length) [all, sc, lv] = [gatherBoxes(all, keep), gather(sc, keep), Int32Array.from(keep, (i) => lv[i]!)];
+    const kept = batchedNms(all, sc, lv, this.options.nmsThresh).subarray(0, topk.postNmsTopK);
+    return { boxes: gatherBoxes(all, kept), logits: gather(sc, kept) };
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
