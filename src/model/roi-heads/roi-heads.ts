@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../runtime/module.ts';
 import type { BoxHeadOptions } from '../config.ts';
 import { roiAlignMultiLevel } from '../roi-align.ts';
