@@ -1,5 +1,5 @@
 // COCO-style text tables and the `--json` summary of an evaluation.
-import { DENSEPOSE_STAT_NAMES } from './coco-eval.ts';
+import type { DENSEPOSE_STAT_NAMES } from './coco-eval.ts';
 
 /** The 10 summary values per mode, as `densepose eval --json` prints them. */
 export type EvalSummary = Record<string, Record<(typeof DENSEPOSE_STAT_NAMES)[number], number>>;
