@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DensePoseError, unknownValue } from '../errors.ts';
+import './ops/gradients.ts';
 
 /** Backends the runtime can train and run on; `tensorflow` needs the user's own `@tensorflow/tfjs-node(-gpu)`. */
 export const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ConvTransposeOptions, Conv2dOptions, Executor, FrozenBatchNormParams, PoolOptions, ResizeMode, ResizeOptions } from './executor.ts';
 import type { Parameter } from './parameter.ts';
 import { conv2d, conv2dTranspose } from './ops/conv.ts';
+import './ops/gradients.ts';
+import { resizeBilinear, resizeNearest } from './ops/resize.ts';
 
 type T = tf.Tensor;
 
@@ -101,6 +103,5 @@ export class TfExecutor implements Executor<T> {
 }
 
 function resizeTo(x: tf.Tensor4D, size: [number, number], mode: ResizeMode, alignCorners: boolean): tf.Tensor4D {
-  if (mode === 'nearest') return tf.image.resizeNearestNeighbor(x, size, false, false);
-  return tf.image.resizeBilinear(x, size, alignCorners, !alignCorners);
+  return mode === 'nearest' ? resizeNearest(x, size) : resizeBilinear(x, size, alignCorners);
 }
