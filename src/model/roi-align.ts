@@ -294,3 +294,32 @@ export function roiAlignMultiLevel(features: readonly tf.Tensor4D[], boxes: Floa
     return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor4D;
   });
 }
+
+/**
+ * {@link roiAlignMultiLevel} on plain arrays (the ONNX Runtime path): `levels[l]` = NHWC data of
+ * `[1,H_l,W_l,C]` with `shapes[l]`; boxes `[K,4]` → `[K,h,w,C]` in box order.
+ */
+export function roiAlignMultiLevelArrays(
+  levels: readonly Float32Array[],
+  shapes: readonly (readonly [number, number, number, number])[],
+  boxes: Float32Array,
+  options: MultiLevelRoiAlignOptions,
+): Float32Array {
+  const [oh, ow] = options.outputSize;
+  const c = shapes[0]![3];
+  const k = boxes.length / 4;
+  const cell = oh * ow * c;
+  const out = new Float32Array(k * cell);
+  const minLevel = options.minLevel ?? 2;
+  const assign = levels.length === 1 ? new Int32Array(k) : assignFpnLevels(boxes, { ...options, minLevel, maxLevel: options.maxLevel ?? minLevel + levels.length - 1 });
+  for (let l = 0; l < levels.length; l++) {
+    const idx: number[] = [];
+    for (let i = 0; i < k; i++) if (assign[i] === l) idx.push(i);
+    if (idx.length === 0) continue;
+    const sub = new Float32Array(idx.length * 4);
+    idx.forEach((i, j) => sub.set(boxes.subarray(4 * i, 4 * i + 4), 4 * j));
+    const pooled = roiAlignArrays(levels[l]!, shapes[l]!, sub, { outputSize: options.outputSize, spatialScale: options.scales[l]!, samplingRatio: options.samplingRatio, aligned: options.aligned });
+    idx.forEach((i, j) => out.set(pooled.subarray(j * cell, (j + 1) * cell), i * cell));
+  }
+  return out;
+}
