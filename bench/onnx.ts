@@ -17,7 +17,9 @@ import { TfExecutor } from '../src/runtime/tf-executor.ts';
  */
 export async function run(args: string[]): Promise<void> {
   const opt = parseArgs(args);
-  const backend = opt.skipTfjs ? undefined : await initBackend({ backend: 'wasm' });
+  // Parameters live in tfjs either way; with --skip-tfjs the cpu backend only holds them.
+  const report = await initBackend({ backend: opt.skipTfjs ? 'cpu' : 'wasm' });
+  const backend = opt.skipTfjs ? undefined : report;
   console.log(`input 1×3×${opt.h}×${opt.w} (tfjs NHWC, ORT NHWC input transposed once in-graph), median of ${opt.runs}, ${availableParallelism()} cores visible`);
   if (backend) console.log(`tfjs backend ${backend.backend}, ${backend.threads} thread(s), simd ${String(backend.simd)}`);
   const rows: string[][] = [['model', 'ORT ms', 'tfjs-wasm ms', 'tfjs / ORT', 'rel. diff', 'export ms', 'session ms']];

@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import onnxProto from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DensePoseError } from '../../errors.ts';
 import type { Executor } from '../executor.ts';
 import { Conv2d } from '../layers.ts';
 import { Module } from '../module.ts';
 import { TfExecutor } from '../tf-executor.ts';
-import { exportOnnx } from './export.ts';
+import { exportOnnx, writeOnnx } from './export.ts';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compareWithTfjs, ParamBag, randomInput, relError, type Forward } from './test-helpers.ts';
 import { createSession } from './session.ts';
 
@@ -15,6 +19,8 @@ const TOL = 1e-4;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  // The CUDA fallback test makes ORT log the missing provider library; keep test output clean.
+  ort.env.logLevel = 'fatal';
 });
 
 async function expectMatch(root: Module, forward: Forward, shapes: number[][], options: Parameters<typeof compareWithTfjs>[3] = {}): Promise<number[]> {
@@ -208,6 +214,23 @@ describe('createSession', () => {
     const s = await createSession(bytes);
     await expect(s.run({})).rejects.toMatchObject({ code: 'MISSING_KEY' });
     await s.dispose();
+  });
+
+  it('opens a model written with writeOnnx from its path (no temp file left behind)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'onnx-'));
+    try {
+      const path = join(dir, 'relu.onnx');
+      writeOnnx(path, bytes);
+      expect(readdirSync(dir)).toEqual(['relu.onnx']);
+      const s = await createSession(path, { threads: 1, graphOptimization: 'basic' });
+      expect(s.inputNames).toEqual(['x']);
+      const out = await s.run({ x: { data: new Float32Array([1, -2, 3, -4]), shape: [1, 2, 2, 1] } });
+      expect(out['output_0']!.shape).toEqual([1, 2, 2, 1]);
+      await s.dispose();
+      await expect(createSession(join(dir, 'missing.onnx'))).rejects.toMatchObject({ code: 'BAD_FILE' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports a corrupt model as BAD_FILE', async () => {
