@@ -51,6 +51,18 @@ function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
   return tf.reshape(tf.slice(z, [0, 0, 0, 0], [1, (kh - 1) * d + 1, (kw - 1) * d + 1, ci * co]), [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]);
 }
 
+/**
+ * `w [kh,kw,Cin,Cout]` → rotated by 180° and in/out-swapped `[kh,kw,Cout,Cin]`. Flattening the taps
+ * makes the 2-D flip one reversal of the tap axis; done by slices because wasm's Reverse/Gather
+ * kernels are ~7× slower than a transpose of the same weight.
+ */
+function flipTranspose(w: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, ci, co] = w.shape;
+  const taps = tf.unstack(tf.reshape(w, [kh * kw, ci, co]));
+  const flipped = taps.length === 1 ? tf.expandDims(taps[0]!, 0) : tf.stack(taps.reverse());
+  return tf.reshape(tf.transpose(flipped, [0, 2, 1]), [kh, kw, co, ci]);
+}
+
 function convForward(x: tf.Tensor4D, w: tf.Tensor4D, g: Geom): tf.Tensor4D {
   const p = g.padding;
   const pad: Pad4 = [[0, 0], [p, p], [p, p], [0, 0]];
@@ -75,7 +87,7 @@ function convDx(dy: tf.Tensor4D, w: tf.Tensor4D, g: Geom): tf.Tensor4D {
     // outH = ⌈inH/s⌉, so the zero-inserted map covers the input; rows the strided 1×1 conv never read get zeros.
     return g.stride === 1 ? dxs : tf.slice(zeroInsert(dxs, g.stride), [0, 0, 0, 0], [n, g.inH, g.inW, cin]);
   }
-  const wf = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
+  const wf = flipTranspose(w);
   const z = zeroInsert(dy, g.stride);
   const [, zh, zw] = z.shape;
   const ekh = g.dilation * (g.kh - 1);
@@ -98,17 +110,24 @@ function convDw(x: tf.Tensor4D, dy: tf.Tensor4D, g: Geom): tf.Tensor4D {
   const dy2 = tf.reshape(dy, [m, cout]);
   const p = g.padding;
   const xp = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
-  const xt = tf.transpose(xp, [3, 0, 1, 2]) as tf.Tensor4D; // [Cin,N,Hp,Wp]: taps come out as [Cin,M] without a transposed matMul
   const s = g.stride;
+  // Layout [phase·Cin, N, Hp/s, Wp/s] (phase = row%s·s + col%s): every tap, strided or not, is then one
+  // contiguous 4-D slice `[Cin,M]` and feeds a plain matMul (no transposed matMul, no StridedSlice,
+  // both of which are slow on wasm).
+  const hs = s * Math.max(Math.ceil(xp.shape[1] / s), Math.floor((g.dilation * (g.kh - 1)) / s) + g.outH);
+  const ws = s * Math.max(Math.ceil(xp.shape[2] / s), Math.floor((g.dilation * (g.kw - 1)) / s) + g.outW);
+  const xq = hs > xp.shape[1] || ws > xp.shape[2] ? tf.pad(xp, [[0, 0], [0, hs - xp.shape[1]], [0, ws - xp.shape[2]], [0, 0]]) : xp;
+  const xt =
+    s === 1
+      ? (tf.transpose(xq, [3, 0, 1, 2]) as tf.Tensor4D)
+      : (tf.reshape(tf.transpose(tf.reshape(xq, [n, hs / s, s, ws / s, s, cin]), [2, 4, 5, 0, 1, 3]), [s * s * cin, n, hs / s, ws / s]) as tf.Tensor4D);
   const taps: tf.Tensor[] = [];
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
       const r0 = i * g.dilation;
       const c0 = j * g.dilation;
-      const tap =
-        s === 1
-          ? tf.slice(xt, [0, 0, r0, c0], [cin, n, g.outH, g.outW])
-          : tf.stridedSlice(xt, [0, 0, r0, c0], [cin, n, r0 + (g.outH - 1) * s + 1, c0 + (g.outW - 1) * s + 1], [1, 1, s, s]);
+      const phase = (r0 % s) * s + (c0 % s);
+      const tap = tf.slice(xt, [phase * cin, 0, Math.floor(r0 / s), Math.floor(c0 / s)], [cin, n, g.outH, g.outW]);
       taps.push(tf.matMul(tf.reshape(tap, [cin, m]), dy2));
     }
   }
@@ -196,4 +215,21 @@ export function conv2dTranspose(x: tf.Tensor4D, w: tf.Tensor4D, options: ConvTra
     };
   }) as unknown as Parameters<typeof tf.customGrad<tf.Tensor4D>>[0]);
   return f(x, w) as tf.Tensor4D;
+}
+
+function optionsGeometry(inH: number, inW: number, kh: number, kw: number, options: Conv2dOptions): Geom {
+  return geometry(inH, inW, kh, kw, options.stride ?? 1, options.padding ?? 0, options.dilation ?? 1);
+}
+
+/**
+ * The input-gradient piece of `conv2d` on its own (ungrouped): `dy [N,Ho,Wo,Cout]`, `w [kh,kw,Cin,Cout]`
+ * → `[N,inH,inW,Cin]`. Exposed for benchmarks and for ops built from convolutions.
+ */
+export function conv2dBackwardInput(dy: tf.Tensor4D, w: tf.Tensor4D, inSize: [number, number], options: Conv2dOptions = {}): tf.Tensor4D {
+  return convDx(dy, w, optionsGeometry(inSize[0], inSize[1], w.shape[0], w.shape[1], options));
+}
+
+/** The filter-gradient piece of `conv2d` (ungrouped): `x [N,H,W,Cin]`, `dy [N,Ho,Wo,Cout]` → `[kh,kw,Cin,Cout]`. */
+export function conv2dBackwardFilter(x: tf.Tensor4D, dy: tf.Tensor4D, kernel: [number, number], options: Conv2dOptions = {}): tf.Tensor4D {
+  return convDw(x, dy, optionsGeometry(x.shape[1], x.shape[2], kernel[0], kernel[1], options));
 }
