@@ -178,6 +178,16 @@ describe('exportOnnx', () => {
     net.dispose();
   });
 
+  it('gives a parameter used in two layouts one initializer per layout, and stays exact', async () => {
+    const bag = new ParamBag();
+    const w = bag.param('w', [1, 1, 4, 4]);
+    const v = bag.param('v', [4], { mean: 1 });
+    const fwd: Forward = (ex, [x]) => [ex.groupNorm(ex.conv2d(x!, w, v), 2, v, v)];
+    await expectMatch(bag, fwd, [[1, 3, 3, 4]]);
+    const bytes = exportOnnx(bag, (ex, xs) => fwd(ex, xs), { inputs: [{ name: 'x', shape: [1, 3, 3, 4] }] });
+    expect(initializerNames(bytes).filter((n) => !n.startsWith('const')).sort()).toEqual(['v', 'v:c11', 'w']);
+  });
+
   it('rejects parameters outside the root module, naming the parameter', () => {
     const root = new ParamBag();
     const stray = new ParamBag().param('lonely', [1, 1, 3, 2]);

@@ -66,6 +66,8 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   readonly graph = new GraphBuilder();
   private readonly paramNames: Map<Parameter, string>;
   private readonly weightNames = new Map<string, string>();
+  /** Parameter names that already have an initializer in some layout. */
+  private readonly weightBases = new Set<string>();
   private readonly convs = new Map<string, ConvRecord>();
   private readonly foldBatchNorm: boolean;
 
@@ -286,8 +288,8 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     const key = `${base}|${layout}`;
     const known = this.weightNames.get(key);
     if (known) return known;
-    const taken = [...this.weightNames.keys()].some((k) => k.startsWith(`${base}|`));
-    const name = taken ? `${base}:${layout}` : base;
+    const name = this.weightBases.has(base) ? `${base}:${layout}` : base;
+    this.weightBases.add(base);
     const { data, dims } = this.convert(p, layout);
     this.graph.addInitializer({ name, dims, type: 'float32', data });
     this.weightNames.set(key, name);
