@@ -60,3 +60,14 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   }
   return initialised;
 }
+
+/**
+ * One line for `densepose check` / logs: backend, threads, SIMD. tfjs-wasm runs one thread in Node:
+ * its threaded SIMD build loads there (given a file path instead of the blob URL it makes for its
+ * pthread worker), but XNNPACK's pool is created synchronously at backend construction, before
+ * Node can start any worker, so it reports and uses 1 thread.
+ */
+export function describeBackend(report: BackendReport): string {
+  const simd = report.simd === undefined ? '' : report.simd ? ', SIMD' : ', no SIMD';
+  return `tfjs backend ${report.backend} (${report.threads} thread${report.threads === 1 ? '' : 's'}${simd})`;
+}
