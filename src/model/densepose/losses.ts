@@ -152,14 +152,14 @@ export function densePoseLosses(out: ChartOutputs<tf.Tensor>, proposals: Float32
   let fgCount = 0;
   for (const i of plan.i) if (i > 0) fgCount++;
   const wt = options.weights;
-  return tf.tidy((): DensePoseLosses => {
+  return tf.tidy(() => {
     if (fgCount === 0) {
       const zero = (t: tf.Tensor): tf.Scalar => tf.mul(tf.sum(t), 0) as tf.Scalar;
       const S = zero(out.coarseSegm);
       const I = zero(out.fineSegm);
       const U = zero(out.u);
       const V = zero(out.v);
-      return { S, I, U, V, total: tf.addN([S, I, U, V]) as tf.Scalar };
+      return { S, I, U, V, total: tf.addN([S, I, U, V]) as tf.Scalar } as Record<keyof DensePoseLosses, tf.Tensor>;
     }
     const cells = tf.tensor2d(plan.cells, [plan.count, 4], 'int32');
     const tapW = tf.tensor3d(plan.weights, [plan.count, 4, 1]);
@@ -198,6 +198,6 @@ export function densePoseLosses(out: ChartOutputs<tf.Tensor>, proposals: Float32
       const rows = withMask.length === k ? out.coarseSegm : tf.gather(out.coarseSegm, tf.tensor1d(withMask, 'int32'));
       S = tf.mul(crossEntropy(tf.reshape(rows, [-1, s]) as tf.Tensor2D, labels), wt.segm) as tf.Scalar;
     }
-    return { S, I, U, V, total: tf.addN([S, I, U, V]) as tf.Scalar };
-  });
+    return { S, I, U, V, total: tf.addN([S, I, U, V]) as tf.Scalar } as Record<keyof DensePoseLosses, tf.Tensor>;
+  }) as unknown as DensePoseLosses;
 }
