@@ -1,0 +1,149 @@
+// The library entry point: `createDensePose(options)` → `{ estimate, dispose }`.
+import { DensePoseError, unknownValue } from '../errors.ts';
+import { type ModelConfig } from '../model/config.ts';
+import { loadDensePoseRcnnConfig, type DensePoseRcnn } from '../model/densepose-rcnn.ts';
+import { type BackendName, initBackend } from '../runtime/backend.ts';
+import type { ExecutionProvider } from '../runtime/onnx/session.ts';
+import { exportStages } from './export-stages.ts';
+import { readImage, type RawImageInput } from './image-io.ts';
+import { loadModel } from './model-file.ts';
+import { DensePosePipeline, type StageRunner } from './pipeline.ts';
+import { pipelineSpec, type PipelineSpec } from './spec.ts';
+import { createTfjsStageRunner } from './tfjs-runner.ts';
+import type { DensePosePerson } from './types.ts';
+
+export const INFER_BACKENDS = ['onnx', 'tfjs'] as const;
+export type InferBackend = (typeof INFER_BACKENDS)[number];
+
+/** Load-time options of {@link createDensePose}. */
+export interface CreateDensePoseOptions {
+  /** A model file (safetensors with the config JSON in its metadata under `config`), or a built model (not disposed by us). */
+  model: string | DensePoseRcnn;
+  /** Config overriding the one in the model file: a parsed config or a JSON file path. @default the file's metadata */
+  config?: ModelConfig | string;
+  /** Where the stages run: ONNX Runtime, or the modules on tfjs (fallback when ORT cannot start). @default 'onnx' */
+  backend?: InferBackend;
+  /** ONNX Runtime execution provider (falls back to CPU when unavailable). @default 'cpu' */
+  executionProvider?: ExecutionProvider;
+  /** tfjs backend for `backend: 'tfjs'` and for building the model. @default process.env.DENSEPOSE_BACKEND ?? 'wasm' */
+  tfjsBackend?: BackendName;
+  /** ORT intra-op threads; 0 = one per core. @default 0 */
+  threads?: number;
+  /** Default for {@link EstimateOptions.scoreThreshold}. @default 0.5 */
+  scoreThreshold?: number;
+  /** Short side the images are resized to. @default the config's minSizeTest (800) */
+  minSize?: number;
+  /** Long-side limit. @default the config's maxSizeTest (1333) */
+  maxSize?: number;
+  /** Images per body-stage run. @default 4 */
+  batchSize?: number;
+}
+
+/** Per-call options of {@link DensePose.estimate}. */
+export interface EstimateOptions {
+  /** Keep people scoring above this. @default the load-time scoreThreshold (0.5) */
+  scoreThreshold?: number;
+  /** Most people per image. @default the config's detectionsPerImage */
+  maxPeople?: number;
+}
+
+/** An image: a file path, encoded bytes (jpeg, png, …), or raw pixels `[height, width, channels]` (1, 3 or 4 channels). */
+export type ImageInput = string | Buffer | RawImageInput;
+
+export interface DensePose {
+  /** Backend the stages run on (after any fallback). */
+  readonly backend: InferBackend;
+  /** ORT provider in use (`'tfjs'` on the tfjs backend). */
+  readonly executionProvider: string;
+  /** Why the requested backend/provider was replaced, if it was. */
+  readonly fallbackReason: string | undefined;
+  readonly spec: PipelineSpec;
+  /** People in one image; boxes in its pixels. */
+  estimate(image: ImageInput, options?: EstimateOptions): Promise<DensePosePerson[]>;
+  /** People in each image (same order). */
+  estimate(images: readonly ImageInput[], options?: EstimateOptions): Promise<DensePosePerson[][]>;
+  dispose(): Promise<void>;
+}
+
+function validate(o: CreateDensePoseOptions): void {
+  if (typeof o.model !== 'string' && (typeof o.model !== 'object' || o.model === null || !('densepose' in o.model))) {
+    throw new DensePoseError('BAD_OPTION', 'createDensePose: "model" must be a model file path or a built DensePoseRcnn');
+  }
+  if (o.backend !== undefined && !(INFER_BACKENDS as readonly string[]).includes(o.backend)) throw unknownValue('inference backend', o.backend, INFER_BACKENDS);
+  const t = o.scoreThreshold;
+  if (t !== undefined && !(t >= 0 && t <= 1)) throw new DensePoseError('BAD_OPTION', `createDensePose: scoreThreshold must be in [0, 1], got ${t}`);
+  const b = o.batchSize;
+  if (b !== undefined && !(Number.isInteger(b) && b > 0)) throw new DensePoseError('BAD_OPTION', `createDensePose: batchSize must be a positive integer, got ${b}`);
+}
+
+/**
+ * Load a model and open its inference stages. With `backend: 'onnx'` the model is exported to three
+ * ONNX graphs in memory (body+RPN, box head, DensePose head) and its tfjs weights are freed; when ONNX
+ * Runtime cannot start, it falls back to tfjs and says why in `fallbackReason`.
+ */
+export async function createDensePose(options: CreateDensePoseOptions): Promise<DensePose> {
+  validate(options);
+  await initBackend(options.tfjsBackend ? { backend: options.tfjsBackend } : {});
+  const owned = typeof options.model === 'string';
+  const config = typeof options.config === 'string' ? loadDensePoseRcnnConfig(options.config) : options.config;
+  const rcnn = typeof options.model === 'string' ? loadModel(options.model, config) : options.model;
+  const spec = pipelineSpec(rcnn);
+  let backend: InferBackend = options.backend ?? 'onnx';
+  let runner: StageRunner | undefined;
+  let executionProvider = 'tfjs';
+  let fallbackReason: string | undefined;
+  if (backend === 'onnx') {
+    try {
+      const graphs = exportStages(rcnn);
+      const { createNodeStageRunner } = await import('./node-runner.ts');
+      const r = await createNodeStageRunner(graphs, { executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 });
+      executionProvider = r.executionProvider;
+      fallbackReason = r.fallbackReason;
+      runner = r;
+      if (owned) rcnn.model.dispose();
+    } catch (e) {
+      backend = 'tfjs';
+      fallbackReason = `ONNX Runtime unavailable (${(e as Error).message.split('\n')[0]}); running on tfjs`;
+    }
+  }
+  runner ??= createTfjsStageRunner(rcnn, { disposeModel: owned });
+  const pipeline = new DensePosePipeline(spec, runner);
+  const batchSize = options.batchSize ?? 4;
+  const loadTime = { minSize: options.minSize, maxSize: options.maxSize, scoreThreshold: options.scoreThreshold ?? 0.5 };
+  let disposed = false;
+
+  async function estimateMany(inputs: readonly ImageInput[], o: EstimateOptions): Promise<DensePosePerson[][]> {
+    if (disposed) throw new DensePoseError('BAD_INPUT', 'estimate: this DensePose was disposed');
+    const out: DensePosePerson[][] = [];
+    for (let i = 0; i < inputs.length; i += batchSize) {
+      const images = await Promise.all(inputs.slice(i, i + batchSize).map((x) => readImage(x)));
+      out.push(
+        ...(await pipeline.run(images, {
+          ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
+          ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
+          scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+          ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
+        })),
+      );
+    }
+    return out;
+  }
+
+  const estimate = (async (input: ImageInput | readonly ImageInput[], o: EstimateOptions = {}) => {
+    if (Array.isArray(input)) return estimateMany(input as readonly ImageInput[], o);
+    return (await estimateMany([input as ImageInput], o))[0]!;
+  }) as DensePose['estimate'];
+
+  return {
+    backend,
+    executionProvider,
+    fallbackReason,
+    spec,
+    estimate,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await pipeline.dispose();
+    },
+  };
+}
