@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { DensePoseError } from '../../errors.ts';
+import { createDensePose, INFER_BACKENDS, type InferBackend } from '../../infer/densepose.ts';
+import { expandInputs } from '../../infer/image-io.ts';
+import { runInputs, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/onnx/session.ts';
+import { unknownValue } from '../../errors.ts';
+import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { createProgress } from '../progress.ts';
+
+export const DEFAULT_MODEL = 'models/default.safetensors';
+
+const HELP = `Usage: densepose infer INPUT... --out DIR [options]
+
+Runs DensePose on images, folders, globs ("photos/**/*.jpg") and videos. Writes to DIR:
+  results.json        COCO DensePose results (challenge format: image_id, category_id 1, bbox,
+                      score, uv_shape, uv_data), ready for "densepose eval"
+  images.json         image ids ↔ files (and video frames), people per image, failed inputs
+  NAME_iuv.png        whole-image IUV per image (R = part 0..24, G = U·255, B = V·255)
+  NAME_overlay.png    overlays per image; NAME_overlay.mp4 per video
+Images named by integers (COCO file names) keep them as image_id; otherwise ids count from 1.
+Unreadable inputs are skipped, listed at the end, and make the exit code 1.
+
+Options:
+  --model FILE        model file (safetensors with its config) (default ${DEFAULT_MODEL})
+  --config FILE       model config JSON overriding the one in the model file
+  --out DIR           output folder (required)
+  --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
+  --score S           keep people scoring above S (default 0.5)
+  --video-fps N       resample videos to N frames per second (default: the video's rate)
+  --backend B         ${INFER_BACKENDS.join(' | ')} (default onnx)
+  --ep NAME           ONNX Runtime execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
+  --min-size N        resize the short side to N (default: the model's, 800)
+  --max-size N        long-side limit (default: the model's, 1333)
+  --batch N           images per model run (default 4)
+  --no-iuv            do not write the IUV PNGs
+  --quiet             no progress bar`;
+
+/** `densepose infer`: 0 when every input was processed, 1 when some failed (listed), 2 on bad usage. */
+export async function inferCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(
+    argv,
+    { values: ['model', 'config', 'out', 'vis', 'score', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch'], flags: ['no-iuv', 'quiet', 'help'] },
+    'infer',
+  );
+  if (optFlag(args, 'help')) {
+    console.log(HELP);
+    return 0;
+  }
+  const out = optString(args, 'out');
+  if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
+  const model = optString(args, 'model', DEFAULT_MODEL)!;
+  if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  const visText = optString(args, 'vis', 'parts,boxes')!;
+  const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
+  for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
+  const backend = optString(args, 'backend', 'onnx')!;
+  if (!(INFER_BACKENDS as readonly string[]).includes(backend)) throw unknownValue('backend (--backend)', backend, INFER_BACKENDS);
+  const ep = optString(args, 'ep', 'cpu')!;
+  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(ep)) throw unknownValue('execution provider (--ep)', ep, EXECUTION_PROVIDERS);
+  const score = optNumber(args, 'score', 0.5, 'infer');
+  const fps = optString(args, 'video-fps') === undefined ? undefined : optNumber(args, 'video-fps', 0, 'infer');
+  const minSize = optString(args, 'min-size') === undefined ? undefined : optNumber(args, 'min-size', 0, 'infer');
+  const maxSize = optString(args, 'max-size') === undefined ? undefined : optNumber(args, 'max-size', 0, 'infer');
+  const batch = optNumber(args, 'batch', 4, 'infer');
+
+  const files = await expandInputs(args.positional);
+  const config = optString(args, 'config');
+  const dp = await createDensePose({
+    model,
+    ...(config ? { config } : {}),
+    backend: backend as InferBackend,
+    executionProvider: ep as ExecutionProvider,
+    scoreThreshold: score,
+    batchSize: batch,
+    ...(minSize !== undefined ? { minSize } : {}),
+    ...(maxSize !== undefined ? { maxSize } : {}),
+  });
+  if (dp.fallbackReason) console.error(`densepose infer: ${dp.fallbackReason}`);
+  const progress = optFlag(args, 'quiet') ? undefined : createProgress(files.length, 'infer');
+  try {
+    const report = await runInputs(dp, files, {
+      outDir: out,
+      vis: vis as VisKind[],
+      ...(fps !== undefined ? { videoFps: fps } : {}),
+      iuv: !optFlag(args, 'no-iuv'),
+      batchSize: batch,
+      onFile: (_f, _i, info) => progress?.tick(1, info),
+    });
+    progress?.done();
+    const frames = report.images.length;
+    console.log(`densepose infer: ${frames} image${frames === 1 ? '' : 's'}/frames, ${report.results.length} people → ${out}/results.json (${dp.backend}${dp.backend === 'onnx' ? `, ${dp.executionProvider}` : ''})`);
+    if (report.failed.length > 0) {
+      console.error(`densepose infer: ${report.failed.length} input${report.failed.length === 1 ? '' : 's'} failed:`);
+      for (const f of report.failed) console.error(`  ${f.file}: ${f.reason}`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await dp.dispose();
+  }
+}

@@ -1,0 +1,13 @@
+// densepose-ts inference: the library API and the pieces the CLI and the browser page share.
+export { createDensePose, INFER_BACKENDS, type CreateDensePoseOptions, type DensePose, type EstimateOptions, type ImageInput, type InferBackend } from './densepose.ts';
+export type { DensePoseMap, DensePosePerson, StageTensor } from './types.ts';
+export { saveModel, loadModel, readModelConfig, CONFIG_METADATA_KEY } from './model-file.ts';
+export { exportStages, type StageGraphs } from './export-stages.ts';
+export { pipelineSpec, PIPELINE_SPEC_VERSION, type PipelineSpec } from './spec.ts';
+export { DensePosePipeline, type PipelineOptions, type StageRunner } from './pipeline.ts';
+export { createOrtStageRunner, type OrtModuleLike, type OrtStageRunnerOptions } from './ort-runner.ts';
+export { createTfjsStageRunner } from './tfjs-runner.ts';
+export { prepareBatch, type PixelImage, type PreparedBatch, type PrepareOptions } from './preprocess.ts';
+export { STAGES, type StageName } from './stage-names.ts';
+export { readImage, expandInputs, mediaKind, IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, type RawImageInput } from './image-io.ts';
+export { probeVideo, readVideoFrames, createVideoWriter, type VideoFrame, type VideoInfo, type VideoWriter } from './video-io.ts';

@@ -1,0 +1,181 @@
+// What `densepose infer` does with its inputs: images and videos in, COCO DensePose results,
+// whole-image IUV PNGs and overlays out; unreadable inputs are reported, never fatal.
+import { mkdir } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { DensePoseError } from '../errors.ts';
+import { drawBoxes, drawParts, drawUvIsolines, savePng, toChallengeResult, wholeImageIUV, type ChallengeResult, type RgbImage, writeFileAtomic } from '../vis/index.ts';
+import type { DensePose } from './densepose.ts';
+import { mediaKind, readImage } from './image-io.ts';
+import type { DensePosePerson } from './types.ts';
+import { createVideoWriter, probeVideo, readVideoFrames } from './video-io.ts';
+
+export const VIS_KINDS = ['parts', 'uv', 'boxes'] as const;
+export type VisKind = (typeof VIS_KINDS)[number];
+
+export interface RunInputsOptions {
+  /** Output folder (created). */
+  outDir: string;
+  /** Overlays drawn, in this order, into one picture per image / frame. Empty: no overlays. @default ['parts', 'boxes'] */
+  vis?: readonly VisKind[];
+  /** Resample videos to this rate. @default the video's own */
+  videoFps?: number;
+  /** Write a whole-image IUV PNG per image (and per video frame under `<stem>_iuv/`). @default true */
+  iuv?: boolean;
+  /** Images per estimate call. @default 4 */
+  batchSize?: number;
+  /** Called after each input file (progress). */
+  onFile?: (file: string, index: number, info: string) => void;
+}
+
+/** One processed image or video frame, as listed in `images.json`. */
+export interface ImageRecord {
+  id: number;
+  file_name: string;
+  width: number;
+  height: number;
+  /** Frame index for video frames. */
+  frame?: number;
+  /** People found (with score above the threshold). */
+  people: number;
+}
+
+export interface RunInputsReport {
+  /** COCO DensePose challenge results, also written to `results.json`. */
+  results: ChallengeResult[];
+  /** Images and frames with their ids, also written to `images.json`. */
+  images: ImageRecord[];
+  /** Inputs that could not be read or processed, with the reason. */
+  failed: { file: string; reason: string }[];
+  /** Written files other than the JSONs. */
+  written: string[];
+}
+
+/** Ids: an image named by an integer (COCO style, `000000397133.jpg`) keeps that id when all image names are distinct integers; otherwise 1, 2, … */
+function assignIds(files: readonly string[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  const stems = files.map((f) => basename(f, extname(f)));
+  const numeric = files.every((f, i) => mediaKind(f) !== 'image' || /^\d+$/.test(stems[i]!));
+  const nums = stems.filter((_, i) => mediaKind(files[i]!) === 'image').map(Number);
+  const useNames = numeric && new Set(nums).size === nums.length && nums.every(Number.isSafeInteger);
+  let next = useNames ? Math.max(0, ...nums) + 1 : 1;
+  files.forEach((f, i) => {
+    if (useNames && mediaKind(f) === 'image') ids.set(f, Number(stems[i]!));
+    else if (mediaKind(f) === 'image' || mediaKind(f) === undefined) ids.set(f, next++);
+  });
+  return ids;
+}
+
+/** Output stems unique within the run (`a/x.png`, `b/x.png` → `x`, `x_2`). */
+function uniqueStems(files: readonly string[]): Map<string, string> {
+  const used = new Map<string, number>();
+  const out = new Map<string, string>();
+  for (const f of files) {
+    const stem = basename(f, extname(f)) || 'input';
+    const n = (used.get(stem) ?? 0) + 1;
+    used.set(stem, n);
+    out.set(f, n === 1 ? stem : `${stem}_${n}`);
+  }
+  return out;
+}
+
+function overlay(image: RgbImage, people: readonly DensePosePerson[], vis: readonly VisKind[]): RgbImage {
+  let out = image;
+  for (const kind of vis) {
+    if (kind === 'parts') out = drawParts(out, people);
+    else if (kind === 'uv') out = drawUvIsolines(out, people);
+    else out = drawBoxes(out, people);
+  }
+  return out;
+}
+
+/**
+ * Run `dp` on media files (already expanded: see `expandInputs`). Images are batched; videos are
+ * streamed frame by frame through one buffer into an mp4 with the overlays (`<stem>_overlay.mp4`).
+ * Writes `results.json` (challenge format), `images.json` (ids ↔ files/frames), `<stem>_iuv.png`
+ * and `<stem>_overlay.png` per image. A file that fails is listed in `failed`; the others go on.
+ */
+export async function runInputs(dp: DensePose, files: readonly string[], options: RunInputsOptions): Promise<RunInputsReport> {
+  const vis = options.vis ?? ['parts', 'boxes'];
+  for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw new DensePoseError('BAD_OPTION', `Unknown overlay "${v}". Expected one of: ${VIS_KINDS.join(', ')}.`);
+  const writeIuv = options.iuv ?? true;
+  const batchSize = options.batchSize ?? 4;
+  await mkdir(options.outDir, { recursive: true });
+  const ids = assignIds(files);
+  const stems = uniqueStems(files);
+  let nextId = Math.max(0, ...ids.values()) + 1;
+  const report: RunInputsReport = { results: [], images: [], failed: [], written: [] };
+  let done = 0;
+
+  const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
+    for (const p of people) report.results.push(await toChallengeResult(p, id));
+    report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
+    if (writeIuv) {
+      const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);
+      await savePng(path, { width: image.width, height: image.height, data: wholeImageIUV(image.width, image.height, people) });
+      report.written.push(path);
+    }
+  };
+
+  // Images, in batches of readable ones.
+  const images = files.filter((f) => mediaKind(f) !== 'video');
+  for (let i = 0; i < images.length; i += batchSize) {
+    const chunk = images.slice(i, i + batchSize);
+    const read = await Promise.all(chunk.map((f) => readImage(f).then((im) => ({ f, im }), (e: unknown) => ({ f, error: e as Error }))));
+    const good = read.filter((r): r is { f: string; im: RgbImage } => 'im' in r);
+    for (const r of read) if ('error' in r) report.failed.push({ file: r.f, reason: r.error.message });
+    let people: DensePosePerson[][] = [];
+    try {
+      people = good.length > 0 ? await dp.estimate(good.map((g) => g.im)) : [];
+    } catch (e) {
+      for (const g of good) report.failed.push({ file: g.f, reason: (e as Error).message });
+      good.length = 0;
+    }
+    for (let k = 0; k < good.length; k++) {
+      const { f, im } = good[k]!;
+      const ps = people[k]!;
+      const stem = stems.get(f)!;
+      await emit(f, stem, ids.get(f)!, im, ps);
+      if (vis.length > 0) {
+        const path = join(options.outDir, `${stem}_overlay.png`);
+        await savePng(path, overlay(im, ps, vis));
+        report.written.push(path);
+      }
+    }
+    for (const f of chunk) options.onFile?.(f, done++, `${basename(f)}`);
+  }
+
+  // Videos, frame by frame.
+  for (const f of files.filter((x) => mediaKind(x) === 'video')) {
+    const stem = stems.get(f)!;
+    const outPath = join(options.outDir, `${stem}_overlay.mp4`);
+    let writer: Awaited<ReturnType<typeof createVideoWriter>> | undefined;
+    const before = { results: report.results.length, images: report.images.length };
+    try {
+      const info = await probeVideo(f);
+      if (writeIuv) await mkdir(join(options.outDir, `${stem}_iuv`), { recursive: true });
+      for await (const frame of readVideoFrames(f, options.videoFps !== undefined ? { fps: options.videoFps } : {})) {
+        const people = await dp.estimate(frame);
+        await emit(f, stem, nextId++, frame, people, frame.index);
+        if (vis.length > 0) {
+          writer ??= await createVideoWriter(outPath, { width: frame.width, height: frame.height, fps: options.videoFps ?? info.fps });
+          await writer.write(overlay(frame, people, vis));
+        }
+      }
+      if (writer) {
+        await writer.close();
+        report.written.push(outPath);
+      }
+    } catch (e) {
+      await writer?.abort();
+      // A video that fails midway contributes nothing, so results never describe a partial file.
+      report.results.length = before.results;
+      report.images.length = before.images;
+      report.failed.push({ file: f, reason: (e as Error).message });
+    }
+    options.onFile?.(f, done++, basename(f));
+  }
+
+  await writeFileAtomic(join(options.outDir, 'results.json'), Buffer.from(JSON.stringify(report.results)));
+  await writeFileAtomic(join(options.outDir, 'images.json'), Buffer.from(JSON.stringify({ images: report.images, failed: report.failed }, null, 1)));
+  return report;
+}
