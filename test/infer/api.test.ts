@@ -103,7 +103,7 @@ describe('createDensePose', () => {
       let same = 0;
       for (let k = 0; k < p.densepose.labels.length; k++) if (p.densepose.labels[k] === q.densepose.labels[k]) same++;
       expect(same / p.densepose.labels.length).toBeGreaterThan(0.99);
-      const { labels, u, v, width, height } = p.densepose;
+      const { labels, u, width, height } = p.densepose;
       expect(labels.length).toBe(width * height);
       expect(labels.some((l) => l > 0)).toBe(true);
       expect(labels.every((l) => l <= 24)).toBe(true);
