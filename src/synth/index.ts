@@ -1,0 +1,23 @@
+// densepose-ts/synth: synthetic people with exact DensePose ground truth (DESIGN.md §7).
+export { generateDataset, validateDatasetOptions, writeImage, IMAGE_FORMATS } from './dataset.ts';
+export type { SynthDatasetOptions, SynthDatasetResult, ImageFormat, ProgressCallback } from './dataset.ts';
+export { renderScene, createSceneRenderer, resolveSceneOptions } from './scene.ts';
+export type { RenderSceneOptions, RenderedScene, ScenePerson, SceneRenderer } from './scene.ts';
+export { annotateScene, coarseMasks } from './annotate.ts';
+export type { SynthAnnotation, AnnotateOptions } from './annotate.ts';
+export { flipSymmetry, flipIUV, uvSymmetryTables } from './symmetry.ts';
+export type { FlipSymmetry } from './symmetry.ts';
+export { writeBodyModel, readSynthBodyModel, computeBodyModel } from './body-files.ts';
+export type { SynthBodyModel, WriteBodyModelOptions } from './body-files.ts';
+export { buildSteinerGraph, Dijkstra, geodesicFrom } from './geodesic.ts';
+export type { SteinerGraph, SteinerOptions } from './geodesic.ts';
+export { bodyTemplate } from './body.ts';
+export type { BodyTemplate } from './body.ts';
+export { chartCoords, COARSE_PART_NAMES, FINE_TO_COARSE } from './charts.ts';
+export { KEY_POSE_NAMES, POSE_SETS, getKeyPose, samplePose, forwardKinematics } from './pose.ts';
+export type { Pose, PoseSet, KeyPoseName } from './pose.ts';
+export { BACKGROUND_KINDS } from './background.ts';
+export type { BackgroundKind } from './background.ts';
+export { COCO_KEYPOINT_NAMES, COCO_SKELETON, JOINT_NAMES } from './skeleton.ts';
+export { contactSheet, writeContactSheet } from './preview.ts';
+export { PART_COLOURS } from './colors.ts';
