@@ -61,6 +61,8 @@ export interface TrainConfig {
   data: DataSetConfig[];
   /** Validation set (COCO-DensePose folder); empty = no validation. */
   val?: string;
+  /** Validate on at most this many images of `val`. @default all */
+  valImages?: number;
   /** Validate every this many iterations; 0 = only at the end. @default 0 */
   evalPeriod: number;
   /** Log a metrics row every this many iterations. @default 1 */
@@ -121,6 +123,7 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     mode,
     data,
     val: raw.val ? resolve(baseDir, raw.val) : undefined,
+    valImages: raw.valImages,
     evalPeriod: raw.evalPeriod ?? 0,
     logPeriod: raw.logPeriod ?? 1,
     solver,

@@ -110,7 +110,7 @@ export function rcnnTrainable(rcnn: DensePoseRcnn, options: RcnnTrainOptions): T
 
     const weight = options.datasetLossWeights?.[s.datasetIndex] ?? 1;
     if (dpBoxes.length > 0) {
-      const charts = densepose.forward(ex, densepose.poolingMaps(ex, levels.slice(0, 4)) as never, dpBoxes);
+      const charts = densepose.forward(ex, levels.slice(0, 4), dpBoxes);
       const l = densePoseLosses(charts, dpBoxes, dpTargets, { numCoarseSegmChannels: dp.numCoarseSegmChannels, weights: dp.lossWeights });
       out.loss_densepose_S = tf.mul(l.S, weight) as tf.Scalar;
       out.loss_densepose_I = tf.mul(l.I, weight) as tf.Scalar;

@@ -13,6 +13,7 @@ import { runTrainingLoop, type LoopResult } from './loop.ts';
 import type { MetricsRow } from './metrics-log.ts';
 import { rcnnTrainable } from './rcnn-trainable.ts';
 import type { FlipSymmetry } from './sample.ts';
+import { validateRcnn } from './validate.ts';
 
 export interface TrainOptions {
   /** Run folder (metrics.jsonl, checkpoints/, config.json, curves.png). */
@@ -70,7 +71,11 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     logPeriod: config.logPeriod,
     onLog: options.onLog,
     evalPeriod: config.evalPeriod,
-    validate: options.validate ? (it) => options.validate!(rcnn, it) : undefined,
+    validate: options.validate
+      ? (it) => options.validate!(rcnn, it)
+      : config.val
+        ? () => validateRcnn(rcnn, config.val!, { minSizeTest: config.input.minSizeTest, maxSizeTest: config.input.maxSizeTest, maxImages: config.valImages })
+        : undefined,
     metadata: { config: JSON.stringify(modelConfig) },
   });
   rcnn.model.eval();

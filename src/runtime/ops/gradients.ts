@@ -215,17 +215,27 @@ const REGISTRATIONS: Reg[] = [
     kernelName: 'GatherV2',
     inputsToSave: ['x', 'indices'],
     gradFunc: (dy, [x, idx], a) => {
-      // UnsortedSegmentSum (tfjs's route) has no wasm kernel: scatter by a one-hot matMul instead.
+      // UnsortedSegmentSum (tfjs's route) has no wasm kernel, and a one-hot matMul is O(K·D): a loss
+      // that samples a few thousand points of a 10⁶-element map would build a 10⁹-element one-hot.
+      // Scatter-add on the host instead: one pass over dy (not differentiable twice, which we never need).
       const axis = tf.util.parseAxisParam(a.axis as number, x!.shape)[0]!;
       const outer = x!.shape.slice(0, axis).reduce((p, d) => p * d, 1);
       const inner = x!.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-      const k = idx!.size;
+      const dim = x!.shape[axis]!;
       return {
         x: () => {
-          const oneHotT = tf.transpose(tf.oneHot(tf.reshape(idx!, [k]) as tf.Tensor1D, x!.shape[axis]!)); // [D,K]
-          const g = tf.reshape(d1(dy), [outer, k, inner]);
-          const b = tf.tile(tf.expandDims(oneHotT, 0), [outer, 1, 1]) as tf.Tensor3D;
-          return tf.reshape(tf.matMul(b, g as tf.Tensor3D), x!.shape);
+          const g = d1(dy).dataSync() as Float32Array;
+          const ids = idx!.dataSync();
+          const k = ids.length;
+          const out = new Float32Array(outer * dim * inner);
+          for (let o = 0; o < outer; o++) {
+            for (let j = 0; j < k; j++) {
+              const src = (o * k + j) * inner;
+              const dst = (o * dim + ids[j]!) * inner;
+              for (let c = 0; c < inner; c++) out[dst + c]! += g[src + c]!;
+            }
+          }
+          return tf.tensor(out, x!.shape);
         },
         indices: () => tf.zeros(idx!.shape),
       };

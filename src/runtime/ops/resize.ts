@@ -15,86 +15,46 @@ function taps(dst: number, inS: number, outS: number, alignCorners: boolean): [n
   return [i0, i1, src - i0];
 }
 
-/** Interpolation matrix `[outS,inS]` of one axis (each row has ≤ 2 non-zeros). */
-function axisMatrix(inS: number, outS: number, alignCorners: boolean): Float32Array {
-  const a = new Float32Array(outS * inS);
-  for (let o = 0; o < outS; o++) {
-    const [i0, i1, l] = taps(o, inS, outS, alignCorners);
-    a[o * inS + i0]! += 1 - l;
-    a[o * inS + i1]! += l;
-  }
-  return a;
-}
-
-/**
- * Transpose of the 1-D interpolation along `axis` (1 = H, 2 = W) of `dy [N,H',W',C]`, for an integer
- * up-scale with half-pixel centres: output `s·i + r` reads input `i` and one neighbour with weights
- * that depend on the phase `r` only, so the adjoint is a few shifted, weighted sums (fast kernels).
- */
-function halfPixelUpAdjoint(dy: tf.Tensor4D, axis: 1 | 2, inS: number, s: number): tf.Tensor4D {
-  const shape = dy.shape.slice() as [number, number, number, number];
-  const split = axis === 1 ? [shape[0], inS, s, shape[2], shape[3]] : [shape[0], shape[1], inS, s, shape[3]];
-  const phases = tf.unstack(tf.reshape(dy, split), axis + 1);
-  let same: tf.Tensor | null = null;
-  let toPrev: tf.Tensor | null = null; // contributions to input i−1
-  let toNext: tf.Tensor | null = null; // contributions to input i+1
-  const acc = (t: tf.Tensor | null, v: tf.Tensor): tf.Tensor => (t ? tf.add(t, v) : v);
-  for (let r = 0; r < s; r++) {
-    const f = (r + 0.5) / s - 0.5;
-    const p = phases[r]!;
-    if (f < 0) {
-      same = acc(same, tf.mul(p, 1 + f));
-      toPrev = acc(toPrev, tf.mul(p, -f));
-    } else {
-      same = acc(same, f === 0 ? p : tf.mul(p, 1 - f));
-      if (f > 0) toNext = acc(toNext, tf.mul(p, f));
-    }
-  }
-  let dx = same!;
-  const size = (n: number): number[] => (axis === 1 ? [shape[0], n, dx.shape[2]!, shape[3]] : [shape[0], shape[1], n, shape[3]]);
-  const begin = (i: number): number[] => (axis === 1 ? [0, i, 0, 0] : [0, 0, i, 0]);
-  const cat = (ts: tf.Tensor[]): tf.Tensor => tf.concat(ts, axis);
-  if (inS === 1) {
-    for (const t of [toPrev, toNext]) if (t) dx = tf.add(dx, t);
-    return dx as tf.Tensor4D;
-  }
-  // Input i−1 of output row 0 is clamped to 0 (PyTorch clamps the source coordinate), likewise the last.
-  if (toPrev) {
-    const head = tf.add(tf.slice(toPrev, begin(0), size(1)), tf.slice(toPrev, begin(1), size(1)));
-    const parts = [head];
-    if (inS > 2) parts.push(tf.slice(toPrev, begin(2), size(inS - 2)));
-    parts.push(tf.zeros(size(1)));
-    dx = tf.add(dx, cat(parts));
-  }
-  if (toNext) {
-    const tail = tf.add(tf.slice(toNext, begin(inS - 2), size(1)), tf.slice(toNext, begin(inS - 1), size(1)));
-    const parts: tf.Tensor[] = [tf.zeros(size(1))];
-    if (inS > 2) parts.push(tf.slice(toNext, begin(0), size(inS - 2)));
-    parts.push(tail);
-    dx = tf.add(dx, cat(parts));
-  }
-  return dx as tf.Tensor4D;
-}
-
-/** Transpose of the interpolation along one axis by a dense `[outS,inS]` matrix (general sizes). */
-function denseAdjoint(dy: tf.Tensor4D, axis: 1 | 2, inS: number, alignCorners: boolean): tf.Tensor4D {
-  const [n, h, w, c] = dy.shape;
-  const outS = axis === 1 ? h : w;
-  const at = tf.transpose(tf.tensor2d(axisMatrix(inS, outS, alignCorners), [outS, inS])); // [inS,outS]
-  if (axis === 1) return tf.reshape(tf.matMul(tf.tile(tf.expandDims(at, 0), [n, 1, 1]) as tf.Tensor3D, tf.reshape(dy, [n, h, w * c])), [n, inS, w, c]);
-  return tf.reshape(tf.matMul(tf.tile(tf.expandDims(at, 0), [n * h, 1, 1]) as tf.Tensor3D, tf.reshape(dy, [n * h, w, c])), [n, h, inS, c]);
-}
 
 /**
  * Gradient of bilinear resize `[N,H,W,C]` → `[N,H',W',C]` (PyTorch `align_corners` semantics):
- * `dy [N,H',W',C]` → `dx [N,H,W,C]`.
+ * `dy [N,H',W',C]` → `dx [N,H,W,C]`. A scatter of each output cell into its four taps, on the host:
+ * one pass over dy, where graph formulations (unstack/slice/concat or dense interpolation matrices)
+ * cost seconds per step on wasm for head-sized tensors.
  */
 export function resizeBilinearBackward(dy: tf.Tensor4D, inH: number, inW: number, alignCorners: boolean): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [, oh, ow] = dy.shape;
-    const alongW = !alignCorners && ow % inW === 0 ? halfPixelUpAdjoint(dy, 2, inW, ow / inW) : denseAdjoint(dy, 2, inW, alignCorners);
-    return !alignCorners && oh % inH === 0 ? halfPixelUpAdjoint(alongW, 1, inH, oh / inH) : denseAdjoint(alongW, 1, inH, alignCorners);
-  });
+  const [n, oh, ow, c] = dy.shape;
+  const g = dy.dataSync() as Float32Array;
+  const dx = new Float32Array(n * inH * inW * c);
+  const ty = Array.from({ length: oh }, (_, o) => taps(o, inH, oh, alignCorners));
+  const tx = Array.from({ length: ow }, (_, o) => taps(o, inW, ow, alignCorners));
+  for (let b = 0; b < n; b++) {
+    const src0 = b * oh * ow * c;
+    const dst0 = b * inH * inW * c;
+    for (let y = 0; y < oh; y++) {
+      const [y0, y1, ly] = ty[y]!;
+      for (let x = 0; x < ow; x++) {
+        const [x0, x1, lx] = tx[x]!;
+        const s = src0 + (y * ow + x) * c;
+        const w00 = (1 - ly) * (1 - lx);
+        const w01 = (1 - ly) * lx;
+        const w10 = ly * (1 - lx);
+        const w11 = ly * lx;
+        const d00 = dst0 + (y0 * inW + x0) * c;
+        const d01 = dst0 + (y0 * inW + x1) * c;
+        const d10 = dst0 + (y1 * inW + x0) * c;
+        const d11 = dst0 + (y1 * inW + x1) * c;
+        for (let k = 0; k < c; k++) {
+          const v = g[s + k]!;
+          dx[d00 + k]! += w00 * v;
+          dx[d01 + k]! += w01 * v;
+          dx[d10 + k]! += w10 * v;
+          dx[d11 + k]! += w11 * v;
+        }
+      }
+    }
+  }
+  return tf.tensor4d(dx, [n, inH, inW, c]);
 }
 
 /**
