@@ -1,0 +1,122 @@
+// The browser page end to end: build it with Vite, export a tiny model next to it, serve it on
+// localhost, drive Debian's Chromium (never a downloaded browser) and check people are found and drawn.
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDensePose } from '../../src/infer/densepose.ts';
+import { loadModel } from '../../src/infer/model-file.ts';
+import { exportWebModel } from '../../src/infer/web-model.ts';
+import { syntheticImage, tinyModelFile } from '../infer/helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`test/web/browser.test.ts: skipped, ${CHROMIUM} is absent (CI installs it with apt-get install chromium)`);
+
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.onnx': 'application/octet-stream', '.png': 'image/png' };
+
+/** A static file server for `root` on 127.0.0.1 (random port). */
+function serve(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+    const file = path.endsWith('/') ? join(path, 'index.html') : path;
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
+}
+
+describe.skipIf(!hasChromium)('browser page (Vite build, onnxruntime-web, Chromium)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dp-web-'));
+  const dist = join(dir, 'dist');
+  let served: { server: Server; url: string } | undefined;
+  let modelPath = '';
+
+  beforeAll(async () => {
+    const { build } = await import('vite');
+    await build({ configFile: 'web/vite.config.ts', logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
+    modelPath = await tinyModelFile();
+    const rcnn = loadModel(modelPath);
+    await exportWebModel(rcnn, join(dist, 'model'));
+    rcnn.model.dispose();
+    served = await serve(dist);
+  }, 180_000);
+
+  afterAll(async () => {
+    await new Promise((r) => served?.server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a synthetic image: people found, overlays drawn, same people as createDensePose in Node', async () => {
+    const { chromium } = await import('playwright-core');
+    const image = syntheticImage(160, 120, 11);
+    const png = join(dir, 'input.png');
+    await sharp(image.data, { raw: { width: 160, height: 120, channels: 3 } }).png().toFile(png);
+    const context = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const logs: string[] = [];
+      page.on('console', (m) => logs.push(m.text()));
+      page.on('pageerror', (e) => logs.push(String(e)));
+      await page.goto(`${served!.url}index.html?score=0&ep=wasm`);
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { densepose?: { ready: boolean; error?: string } }).densepose;
+        return s !== undefined && (s.ready || s.error !== undefined);
+      }, undefined, { timeout: 90_000 });
+      expect(await page.evaluate(() => (window as unknown as { densepose: { error?: string } }).densepose.error), logs.join('\n')).toBeUndefined();
+      await page.setInputFiles('#file', png);
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { densepose: { runs: number; error?: string } }).densepose;
+        return s.runs > 0 || s.error !== undefined;
+      }, undefined, { timeout: 90_000 });
+      const result = await page.evaluate(() => {
+        const s = (window as unknown as { densepose: { error?: string; people: { box: number[]; score: number; densepose: { labels: Uint8Array } }[]; input: { width: number; height: number; data: Uint8Array } } }).densepose;
+        const canvas = document.getElementById('canvas') as HTMLCanvasElement;
+        const drawn = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let changed = 0;
+        const n = s.input.width * s.input.height;
+        for (let i = 0; i < n; i++) {
+          const d = Math.abs(drawn[4 * i]! - s.input.data[3 * i]!) + Math.abs(drawn[4 * i + 1]! - s.input.data[3 * i + 1]!) + Math.abs(drawn[4 * i + 2]! - s.input.data[3 * i + 2]!);
+          if (d > 24) changed++;
+        }
+        return {
+          error: s.error,
+          size: [canvas.width, canvas.height],
+          changed: changed / n,
+          people: s.people.map((p) => ({ box: Array.from(p.box), score: p.score, fg: Array.from(p.densepose.labels).filter((l) => l > 0).length })),
+          status: document.getElementById('status')!.textContent,
+        };
+      });
+      expect(result.error, logs.join('\n')).toBeUndefined();
+      expect(result.size).toEqual([160, 120]);
+      expect(result.people.length).toBeGreaterThan(0);
+      expect(result.people.some((p) => p.fg > 0)).toBe(true);
+      expect(result.changed, 'fraction of canvas pixels changed by the overlays').toBeGreaterThan(0.02);
+      expect(result.status).toMatch(/people|person found/);
+      await page.locator('#canvas').screenshot({ path: join(dir, 'page.png') });
+      writeFileSync(join(dir, 'result.json'), JSON.stringify(result));
+
+      // Same model and pixels in Node on onnxruntime-node: the same people.
+      const dp = await createDensePose({ model: modelPath, scoreThreshold: 0, threads: 1 });
+      const node = await dp.estimate(image);
+      await dp.dispose();
+      expect(result.people.length).toBe(node.length);
+      node.forEach((p, i) => {
+        p.box.forEach((v, k) => expect(Math.abs(v - result.people[i]!.box[k]!)).toBeLessThan(0.05));
+        expect(Math.abs(p.score - result.people[i]!.score)).toBeLessThan(1e-3);
+      });
+    } finally {
+      await context.close();
+    }
+  }, 240_000);
+});
