@@ -9,7 +9,10 @@ export async function plotRunCurves(run: string): Promise<void> {
   if (rows.length > 0) await plotCurves(rows, join(run, 'curves.png'));
 }
 
-/** The synthetic body's mirror table (our data); COCO users' SMPL symmetry is not bundled. */
-export async function trainSymmetry(): Promise<FlipSymmetry | undefined> {
-  return undefined;
+/**
+ * Mirror table for flip augmentation: the synthetic body's (our data sets). COCO's SMPL table
+ * (`UV_symmetry_transforms.mat`) is a user file and not read yet, so real COCO data trains unflipped.
+ */
+export async function trainSymmetry(): Promise<FlipSymmetry> {
+  return (await import('../../train/synth-symmetry.ts')).synthFlipSymmetry;
 }
