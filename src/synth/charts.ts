@@ -47,11 +47,12 @@ interface Chart {
   reach: number;
 }
 
-function limb(kind: ChartKind, parts: [number, number], a: number, b: number, side: 1 | -1, reach = 0): Chart {
-  const o = [...REST_JOINTS[a]!] as Vec3;
-  const d = sub(REST_JOINTS[b]!, o);
-  const len = Math.hypot(...d);
+/** @param back how far behind joint `a` the chart starts (the heel lies behind the ankle) */
+function limb(kind: ChartKind, parts: [number, number], a: number, b: number, side: 1 | -1, reach = 0, back = 0): Chart {
+  const d = sub(REST_JOINTS[b]!, REST_JOINTS[a]!);
   const axis = norm(d);
+  const o = REST_JOINTS[a]!.map((x, i) => x - back * axis[i]!) as Vec3;
+  const len = Math.hypot(...d) + back;
   return { kind, parts, o, axis, len, out: orth([side, 0, 0], axis), fwd: orth([0, 0, 1], axis), reach };
 }
 
@@ -59,10 +60,10 @@ function limb(kind: ChartKind, parts: [number, number], a: number, b: number, si
 export const CHARTS: readonly Chart[] = [
   undefined as unknown as Chart,
   { kind: 'torso', parts: [1, 2], o: [0, 0.8, -0.01], axis: [0, 1, 0], len: 0.72, out: [1, 0, 0], fwd: [0, 0, 1], reach: 0 },
-  limb('cap', [3, 3], J.r_wrist, J.r_hand, -1, 0.03),
-  limb('cap', [4, 4], J.l_wrist, J.l_hand, 1, 0.03),
-  limb('cap', [5, 5], J.l_ankle, J.l_toe, 1, 0.04),
-  limb('cap', [6, 6], J.r_ankle, J.r_toe, -1, 0.04),
+  limb('cap', [3, 3], J.r_wrist, J.r_hand, -1, 0.03, 0.03),
+  limb('cap', [4, 4], J.l_wrist, J.l_hand, 1, 0.03, 0.03),
+  limb('cap', [5, 5], J.l_ankle, J.l_toe, 1, 0.04, 0.09),
+  limb('cap', [6, 6], J.r_ankle, J.r_toe, -1, 0.04, 0.09),
   limb('limb-front-back', [7, 9], J.r_hip, J.r_knee, -1),
   limb('limb-front-back', [8, 10], J.l_hip, J.l_knee, 1),
   limb('limb-front-back', [11, 13], J.r_knee, J.r_ankle, -1),
