@@ -232,7 +232,9 @@ export function fromConfig(json: unknown, where = 'model config'): ModelConfig {
   const depth = (backbone['depth'] ?? 50) as ResNetDepth;
   if (depth < 50) {
     if ((backbone['numGroups'] ?? 1) !== 1 || (backbone['seReduction'] ?? 0) !== 0) throw new DensePoseError('BAD_OPTION', `backbone depth ${depth} uses BasicBlock: numGroups must be 1 and seReduction 0`, { where });
-    if ((backbone['res2OutChannels'] ?? 64) !== 64) throw new DensePoseError('BAD_OPTION', `backbone depth ${depth} needs res2OutChannels 64 (as detectron2)`, { where });
+    // detectron2 asserts res2OutChannels 64 for BasicBlock nets; narrower ones are ours (CPU-sized models), no zoo weights exist for them.
+    const res2 = backbone['res2OutChannels'] ?? 64;
+    if (typeof res2 !== 'number' || !Number.isInteger(res2) || res2 < 8) throw new DensePoseError('BAD_OPTION', `backbone depth ${depth}: res2OutChannels must be an integer ≥ 8, got ${JSON.stringify(res2)}`, { where });
   }
 
   const fpn = section(json, 'fpn', where, FPN_KEYS);
