@@ -51,6 +51,7 @@ export function annotateScene(scene: RenderedScene, options: AnnotateOptions = {
   const rng = new Rng(options.seed ?? 0, 0x5eed);
   const out: SynthAnnotation[] = [];
   const mask = new Uint8Array(W * H);
+  const pool: Uint8Array[] = [];
   for (const person of scene.people) {
     const id = person.id;
     let area = 0, x0 = W, y0 = H, x1 = -1, y1 = -1;
@@ -93,7 +94,7 @@ export function annotateScene(scene: RenderedScene, options: AnnotateOptions = {
         ann.dp_U.push(round4(scene.u[p]!));
         ann.dp_V.push(round4(scene.v[p]!));
       }
-      ann.dp_masks = coarseMasks(scene, id, [x0, y0, bw, bh]).map((m) => (m ? encodeMask(m, 256, 256) : []));
+      ann.dp_masks = coarseMasks(scene, id, [x0, y0, bw, bh], pool).map((m) => (m ? encodeMask(m, 256, 256) : []));
     }
     out.push(ann);
   }
@@ -104,10 +105,17 @@ export function annotateScene(scene: RenderedScene, options: AnnotateOptions = {
  * The 14 coarse part masks of person `id` over its box at 256×256 (nearest pixel at each cell
  * centre), row-major; `null` for parts not seen.
  */
-export function coarseMasks(scene: RenderedScene, id: number, box: readonly [number, number, number, number]): (Uint8Array | null)[] {
+export function coarseMasks(scene: RenderedScene, id: number, box: readonly [number, number, number, number], pool?: Uint8Array[]): (Uint8Array | null)[] {
   const { width: W, instance, partIndex } = scene;
   const [x0, y0, bw, bh] = box;
   const masks: (Uint8Array | null)[] = Array.from({ length: 14 }, () => null);
+  // buffers from `pool` are zeroed and reused (the caller encodes them before the next call)
+  const take = (c: number): Uint8Array => {
+    if (!pool) return new Uint8Array(256 * 256);
+    const m = (pool[c] ??= new Uint8Array(256 * 256));
+    m.fill(0);
+    return m;
+  };
   const colOf = new Int32Array(256);
   for (let i = 0; i < 256; i++) colOf[i] = x0 + Math.min(bw - 1, Math.floor(((i + 0.5) * bw) / 256));
   for (let j = 0; j < 256; j++) {
@@ -116,7 +124,7 @@ export function coarseMasks(scene: RenderedScene, id: number, box: readonly [num
       const p = py * W + colOf[i]!;
       if (instance[p] !== id) continue;
       const c = FINE_TO_COARSE[partIndex[p]!]!;
-      const m = (masks[c - 1] ??= new Uint8Array(256 * 256));
+      const m = (masks[c - 1] ??= take(c - 1));
       m[j * 256 + i] = 1;
     }
   }

@@ -3,7 +3,7 @@
 // value noise and clutter shapes; or a flat abstract collage. All procedural, all from the seed.
 import type { Camera } from './raster.ts';
 import type { Rng } from './rng.ts';
-import { valueNoise2 } from './rng.ts';
+import { hash3 } from './rng.ts';
 
 export const BACKGROUND_KINDS = ['indoor', 'outdoor', 'abstract'] as const;
 export type BackgroundKind = (typeof BACKGROUND_KINDS)[number];
@@ -36,12 +36,33 @@ export function drawBackground(rng: Rng, kind: BackgroundKind, width: number, he
   const useFloor = kind !== 'abstract';
   const R = camera.R, [Cx, Cy, Cz] = camera.C;
   const invF = 1 / camera.f;
+  const noise = noiseImage(width, height, noiseScale, noiseSeed);
+  const floorNoise = new Float32Array(64 * 64);
+  for (let i = 0; i < floorNoise.length; i++) floorNoise[i] = hash3(i & 63, i >> 6, noiseSeed + 1) / 4294967296;
+  // wall / sky: gradient, then clutter shapes painted over it
+  const acc = new Float32Array(width * height * 3);
+  for (let py = 0; py < height; py++) {
+    const gy = py / height;
+    const r = top[0] + (bottom[0] - top[0]) * gy, g = top[1] + (bottom[1] - top[1]) * gy, b = top[2] + (bottom[2] - top[2]) * gy;
+    for (let px = 0, o = 3 * py * width; px < width; px++, o += 3) { acc[o] = r; acc[o + 1] = g; acc[o + 2] = b; }
+  }
+  for (const sh of shapes) {
+    const x0 = Math.max(0, Math.floor(sh.x)), x1 = Math.min(width, Math.ceil(sh.x + sh.w));
+    const y0 = Math.max(0, Math.floor(sh.y)), y1 = Math.min(height, Math.ceil(sh.y + sh.h));
+    for (let py = y0; py < y1; py++) for (let px = x0; px < x1; px++) {
+      const ux = (px - sh.x) / sh.w, uy = (py - sh.y) / sh.h;
+      if (sh.kind === 0 ? ux >= 0 && ux < 1 && uy >= 0 && uy < 1 : (ux - 0.5) ** 2 + (uy - 0.5) ** 2 < 0.25) {
+        const o = 3 * (py * width + px);
+        acc[o] = sh.c[0]; acc[o + 1] = sh.c[1]; acc[o + 2] = sh.c[2];
+      }
+    }
+  }
   for (let py = 0; py < height; py++) {
     const gy = py / height;
     const baseR = top[0] + (bottom[0] - top[0]) * gy, baseG = top[1] + (bottom[1] - top[1]) * gy, baseB = top[2] + (bottom[2] - top[2]) * gy;
     for (let px = 0; px < width; px++) {
-      let r = baseR, g = baseG, b = baseB;
-      let onFloor = false;
+      const o = 3 * (py * width + px);
+      let r = acc[o]!, g = acc[o + 1]!, b = acc[o + 2]!;
       if (useFloor) {
         // ray through the pixel centre, camera → world (Rᵀ·d)
         const dx = (px + 0.5 - camera.cx) * invF, dy = (py + 0.5 - camera.cy) * invF;
@@ -50,34 +71,52 @@ export function drawBackground(rng: Rng, kind: BackgroundKind, width: number, he
           const wx = R[0]! * dx + R[3]! * dy + R[6]!, wz = R[2]! * dx + R[5]! * dy + R[8]!;
           const t = -Cy / wy;
           const X = Cx + t * wx, Z = Cz + t * wz;
-          onFloor = true;
           let k = 0;
           if (floorKind === 'tiles') k = (Math.floor(X / tile) + Math.floor(Z / tile)) & 1;
-          else if (floorKind === 'boards') k = (Math.floor(X / (tile * 0.3)) & 1) * 0.5 + valueNoise2(X * 2, Z * 20, noiseSeed) * 0.5;
-          else k = valueNoise2(X * 4, Z * 4, noiseSeed) * 0.6 + valueNoise2(X * 23, Z * 23, noiseSeed + 1) * 0.4;
+          else if (floorKind === 'boards') k = (Math.floor(X / (tile * 0.3)) & 1) * 0.5 + tiledNoise(floorNoise, X * 2, Z * 20) * 0.5;
+          else k = tiledNoise(floorNoise, X * 4, Z * 4) * 0.6 + tiledNoise(floorNoise, X * 23 + 17.5, Z * 23) * 0.4;
           r = floorA[0] + (floorB[0] - floorA[0]) * k; g = floorA[1] + (floorB[1] - floorA[1]) * k; b = floorA[2] + (floorB[2] - floorA[2]) * k;
           let shade = 1;
-          for (const [sx, sz, sr] of shadows) {
-            const d2 = ((X - sx) ** 2 + (Z - sz) ** 2) / (sr * sr);
+          for (let q = 0; q < shadows.length; q++) {
+            const sd = shadows[q]!;
+            const d2 = ((X - sd[0]) ** 2 + (Z - sd[1]) ** 2) / (sd[2] * sd[2]);
             if (d2 < 1) shade *= 0.55 + 0.45 * d2;
           }
           // haze towards the horizon
           const fog = Math.min(1, t / 40);
-          r = (r * shade) * (1 - fog) + baseR * fog; g = (g * shade) * (1 - fog) + baseG * fog; b = (b * shade) * (1 - fog) + baseB * fog;
+          r = r * shade * (1 - fog) + baseR * fog; g = g * shade * (1 - fog) + baseG * fog; b = b * shade * (1 - fog) + baseB * fog;
         }
       }
-      if (!onFloor) {
-        for (let s = 0; s < shapes.length; s++) {
-          const sh = shapes[s]!;
-          const ux = (px - sh.x) / sh.w, uy = (py - sh.y) / sh.h;
-          if (sh.kind === 0 ? ux >= 0 && ux < 1 && uy >= 0 && uy < 1 : (ux - 0.5) ** 2 + (uy - 0.5) ** 2 < 0.25) { r = sh.c[0]; g = sh.c[1]; b = sh.c[2]; }
-        }
-      }
-      const n = noiseAmp * (valueNoise2(px / noiseScale, py / noiseScale, noiseSeed) - 0.5);
-      const o = 3 * (py * width + px);
+      const n = noiseAmp * (noise[py * width + px]! - 0.5);
       out[o] = clamp255(r + n); out[o + 1] = clamp255(g + n); out[o + 2] = clamp255(b + n);
     }
   }
+}
+
+/** Value noise with period 64 from a 64×64 lattice table (cheap per-pixel floor texture). */
+function tiledNoise(table: Float32Array, x: number, y: number): number {
+  const xf = Math.floor(x), yf = Math.floor(y);
+  const fx = x - xf, fy = y - yf, sx = fx * fx * (3 - 2 * fx), sy = fy * fy * (3 - 2 * fy);
+  const xi = xf & 63, yi = yf & 63, xj = (xi + 1) & 63, yj = (yi + 1) & 63;
+  const a = table[yi * 64 + xi]!, b = table[yi * 64 + xj]!, c = table[yj * 64 + xi]!, d = table[yj * 64 + xj]!;
+  return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
+}
+
+/** Value noise over the image at `scale` pixels per lattice cell, from a lattice table (one hash per lattice point). */
+function noiseImage(width: number, height: number, scale: number, seed: number): Float32Array {
+  const lw = Math.ceil(width / scale) + 2, lh = Math.ceil(height / scale) + 2;
+  const lattice = new Float32Array(lw * lh);
+  for (let j = 0; j < lh; j++) for (let i = 0; i < lw; i++) lattice[j * lw + i] = hash3(i, j, seed) / 4294967296;
+  const out = new Float32Array(width * height);
+  for (let py = 0; py < height; py++) {
+    const y = py / scale, yi = Math.floor(y), fy = y - yi, sy = fy * fy * (3 - 2 * fy);
+    for (let px = 0; px < width; px++) {
+      const x = px / scale, xi = Math.floor(x), fx = x - xi, sx = fx * fx * (3 - 2 * fx);
+      const a = lattice[yi * lw + xi]!, b = lattice[yi * lw + xi + 1]!, c = lattice[(yi + 1) * lw + xi]!, d = lattice[(yi + 1) * lw + xi + 1]!;
+      out[py * width + px] = a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
+    }
+  }
+  return out;
 }
 
 function clamp255(x: number): number {

@@ -246,6 +246,8 @@ function renderInto(o: Required<RenderSceneOptions>, vis: VisibilityBuffer, colo
   const partIndex = new Uint8Array(W * H), u = new Float32Array(W * H), vv = new Float32Array(W * H), instance = new Uint16Array(W * H);
   const SW = vis.width, SH = vis.height, TRI = vis.tri;
   const mu = new Float64Array(3), uv = new Float32Array(2), alb = new Float64Array(3);
+  // pixels whose tent filter sees a person (the rest keep the background as is)
+  const touched = new Uint8Array(W * H);
   const P = tpl.positions, TG = tpl.triGroup, TV = tpl.triangles;
   for (let sy = 0; sy < SH; sy++) {
     const centreRow = (sy & 1) === 1;
@@ -263,6 +265,9 @@ function renderInto(o: Required<RenderSceneOptions>, vis: VisibilityBuffer, colo
       const rz = m0 * P[3 * i0 + 2]! + m1 * P[3 * i1 + 2]! + m2 * P[3 * i2 + 2]!;
       const group = TG[t]!;
       const I = chartCoords(group, rx, ry, rz, uv);
+      // sample (sx, sy) is a tap of pixels x with 2x ≤ sx ≤ 2x+2
+      const xa = (sx - 1) >> 1, ya = (sy - 1) >> 1;
+      for (let py = ya < 0 ? 0 : ya; py <= sy >> 1 && py < H; py++) for (let px = xa < 0 ? 0 : xa; px <= sx >> 1 && px < W; px++) touched[py * W + px] = 1;
       if (centreRow && (sx & 1) === 1) {
         const pix = ((sy - 1) >> 1) * W + ((sx - 1) >> 1);
         partIndex[pix] = I; u[pix] = uv[0]!; vv[pix] = uv[1]!; instance[pix] = k + 1;
@@ -282,6 +287,7 @@ function renderInto(o: Required<RenderSceneOptions>, vis: VisibilityBuffer, colo
   // tent filter (1,2,1)² around each pixel centre; empty samples take the background pixel
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
+      if (!touched[y * W + x]) continue;
       const p3 = 3 * (y * W + x);
       const bgR = rgb[p3]!, bgG = rgb[p3 + 1]!, bgB = rgb[p3 + 2]!;
       let r = 0, g = 0, b = 0, any = false;
