@@ -1,7 +1,6 @@
-// tfjs-core's Node entry registers no gradient functions. Register tfjs's full set first, then ours
-// on top: ours fix kernels whose stock gradient is wrong or slow on wasm (see ops/gradients.ts).
+// tfjs-core's Node entry registers no gradient functions (and its `register_all_gradients` cannot be
+// imported from Node's ESM loader), so every gradient the models use is registered in ops/gradients.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { registerGradients } from './ops/gradients.ts';
 
 registerGradients();
