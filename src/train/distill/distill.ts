@@ -1,0 +1,262 @@
+// Data distillation (Radosavovic et al. 2018): a teacher labels unlabelled images under test-time
+// views (scales × optional flip); fused, confident people become COCO-DensePose pseudo-labels.
+import * as tf from '@tensorflow/tfjs-core';
+import { relative } from 'node:path';
+import { DensePoseError } from '../../errors.ts';
+import type { CocoAnnotation, CocoImage } from '../../data/coco.ts';
+import { expandInputs, mediaKind, readImage, type RgbImage } from '../../infer/image-io.ts';
+import { FPN_LEVELS } from '../../model/backbone/fpn.ts';
+import type { DensePoseRcnn } from '../../model/densepose-rcnn.ts';
+import { chartOutputsToArrays, type ChartArrays } from '../../model/densepose/postprocess.ts';
+import type { ChartOutputs } from '../../model/densepose/predictor.ts';
+import { preprocessImage } from '../../model/preprocess.ts';
+import { initBackend, type BackendName } from '../../runtime/backend.ts';
+import { TfExecutor } from '../../runtime/tf-executor.ts';
+import type { FlipSymmetry } from '../sample.ts';
+import { fuseBoxes } from './fuse-boxes.ts';
+import { flipTables, fuseCharts, type FlipTables, type ViewChart } from './fuse-charts.ts';
+import { type DistillShard, type DistillTransforms, type TransformView, formatTransforms, transformViews } from './options.ts';
+import { pseudoAnnotation } from './pseudo-labels.ts';
+import { finalizePseudoLabels, type DistillInfo, type PseudoLabelSet, writePseudoLabels } from './pseudo-set.ts';
+import { loadTeacher } from './teacher.ts';
+
+export interface DistillOptions {
+  /** Run folder of `densepose train`, a `.safetensors` model file, or a built model (not disposed). */
+  teacher: string | DensePoseRcnn;
+  /** Folder of unlabelled images (jpeg, png, …); `file_name`s are relative to it. */
+  images: string;
+  /** Write the pseudo-labels JSON here (atomically). @default not written */
+  out?: string;
+  /** Test-time views. @default { flip: false, scales: [] } (the teacher's own minSizeTest) */
+  transforms?: DistillTransforms;
+  /** Part/UV mirror table; required when `transforms.flip`. @default none */
+  symmetry?: FlipSymmetry;
+  /** Keep people whose fused score (mean over views, a missing view counting 0) is at least this. @default 0.8 */
+  score?: number;
+  /** Label only images with `index % count === index` of the sorted list. @default { index: 0, count: 1 } */
+  shard?: DistillShard;
+  /** Longest side cap of every scale. @default the teacher's maxSizeTest */
+  maxSize?: number;
+  /** IoU for weighted box fusion. @default 0.55 */
+  fuseIou?: number;
+  /** Dense points per person at most. @default 150 */
+  maxPoints?: number;
+  /** Grid `[h, w]` the views are fused on. @default the DensePose head's output size */
+  grid?: [number, number];
+  /** Boxes per DensePose head call (bounds memory). @default 8 */
+  boxBatch?: number;
+  /** List images in sub-folders too. @default false */
+  recursive?: boolean;
+  /** Keep images where nobody passed the threshold (they then train as background). @default false */
+  keepEmptyImages?: boolean;
+  /** tfjs backend to initialise first. @default the one already initialised */
+  backend?: BackendName;
+  signal?: AbortSignal;
+  /** After each image of this shard. */
+  onImage?: (event: { file: string; done: number; total: number; people: number }) => void;
+}
+
+export interface DistillResult {
+  labels: PseudoLabelSet;
+  /** Images that could not be read, with the reason. */
+  failed: { file: string; reason: string }[];
+}
+
+/** A view's pooled-from maps (kept for the DensePose pass) and its detections in original pixels. */
+interface ViewState {
+  view: TransformView;
+  maps: tf.Tensor4D[];
+  /** Model-input pixels per original pixel `[sy, sx]`. */
+  scale: [number, number];
+}
+
+function flipPixels(img: RgbImage): Uint8Array {
+  const { width: w, height: h, data } = img;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = 3 * (y * w + x), d = 3 * (y * w + (w - 1 - x));
+      out[d] = data[s]!;
+      out[d + 1] = data[s + 1]!;
+      out[d + 2] = data[s + 2]!;
+    }
+  }
+  return out;
+}
+
+/** Boxes `[K,4]` xyxy in original pixels → the view's input pixels (mirror: x ↦ W − x). */
+function boxesIntoView(boxes: Float32Array, v: ViewState, width: number): Float32Array {
+  const out = new Float32Array(boxes.length);
+  const [sy, sx] = v.scale;
+  for (let i = 0; i < boxes.length; i += 4) {
+    const x1 = v.view.flip ? width - boxes[i + 2]! : boxes[i]!;
+    const x2 = v.view.flip ? width - boxes[i]! : boxes[i + 2]!;
+    out[i] = x1 * sx;
+    out[i + 1] = boxes[i + 1]! * sy;
+    out[i + 2] = x2 * sx;
+    out[i + 3] = boxes[i + 3]! * sy;
+  }
+  return out;
+}
+
+/** Everything the per-image labelling needs, resolved once. */
+interface Plan {
+  rcnn: DensePoseRcnn;
+  views: TransformView[];
+  flip: FlipTables | undefined;
+  maxSize: number;
+  score: number;
+  fuseIou: number;
+  maxPoints: number;
+  grid: [number, number];
+  boxBatch: number;
+}
+
+/**
+ * Pseudo-label one image: detections of every view fused, people above the score threshold run
+ * through the DensePose head in every view and fused. Annotation ids start at `firstId`.
+ */
+async function labelImage(plan: Plan, img: RgbImage, imageId: number, firstId: number): Promise<CocoAnnotation[]> {
+  const { rcnn } = plan;
+  const ex = new TfExecutor();
+  const input = rcnn.config.input ?? {};
+  const states: ViewState[] = [];
+  const boxes: number[] = [], scores: number[] = [], viewIds: number[] = [];
+  try {
+    for (const [vi, view] of plan.views.entries()) {
+      const prepared = preprocessImage(view.flip ? flipPixels(img) : img.data, img.height, img.width, { ...input, minSizeTest: view.scale, maxSizeTest: plan.maxSize });
+      let out;
+      try {
+        out = rcnn.model.detect(prepared.tensor, prepared.imageSize);
+      } finally {
+        prepared.tensor.dispose();
+      }
+      const levels = FPN_LEVELS.slice(0, 4).map((l) => out.features[l]);
+      const maps = tf.tidy(() => rcnn.densepose.poolingMaps(ex, levels) as tf.Tensor4D[]);
+      const keep = new Set<tf.Tensor>(maps);
+      tf.dispose(Object.values(out.features).filter((t) => !keep.has(t)));
+      const state: ViewState = { view, maps, scale: prepared.scale };
+      states.push(state);
+      const [sy, sx] = prepared.scale;
+      const d = out.detections;
+      for (let k = 0; k < d.scores.length; k++) {
+        const x1 = d.boxes[4 * k]! / sx, x2 = d.boxes[4 * k + 2]! / sx;
+        boxes.push(view.flip ? img.width - x2 : x1, d.boxes[4 * k + 1]! / sy, view.flip ? img.width - x1 : x2, d.boxes[4 * k + 3]! / sy);
+        scores.push(d.scores[k]!);
+        viewIds.push(vi);
+      }
+    }
+    const fused = fuseBoxes({ boxes: Float32Array.from(boxes), scores: Float32Array.from(scores), views: Int32Array.from(viewIds) }, { viewCount: plan.views.length, iou: plan.fuseIou });
+    const kept: number[] = [];
+    for (let k = 0; k < fused.scores.length; k++) {
+      const b = fused.boxes.subarray(4 * k, 4 * k + 4);
+      if (fused.scores[k]! >= plan.score && b[2]! - b[0]! >= 1 && b[3]! - b[1]! >= 1) kept.push(k);
+    }
+    const anns: CocoAnnotation[] = [];
+    for (let start = 0; start < kept.length; start += plan.boxBatch) {
+      const chunk = kept.slice(start, start + plan.boxBatch);
+      const chunkBoxes = new Float32Array(4 * chunk.length);
+      chunk.forEach((k, j) => chunkBoxes.set(fused.boxes.subarray(4 * k, 4 * k + 4), 4 * j));
+      const perView: ChartArrays[] = [];
+      for (const s of states) {
+        const out = tf.tidy(() => ({ ...rcnn.densepose.forwardHead(ex, rcnn.densepose.pool(s.maps, boxesIntoView(chunkBoxes, s, img.width))) })) as ChartOutputs<tf.Tensor>;
+        try {
+          perView.push(await chartOutputsToArrays(out));
+        } finally {
+          tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v]);
+        }
+      }
+      chunk.forEach((k, j) => {
+        const views: ViewChart[] = perView.map((arrays, vi) => ({ arrays, k: j, flipped: states[vi]!.view.flip }));
+        const chart = fuseCharts(views, plan.grid[0], plan.grid[1], plan.flip);
+        anns.push(pseudoAnnotation(chart, fused.boxes.subarray(4 * k, 4 * k + 4), fused.scores[k]!, { id: firstId + anns.length, imageId }, { maxPoints: plan.maxPoints }));
+      });
+    }
+    return anns;
+  } finally {
+    for (const s of states) tf.dispose(s.maps);
+  }
+}
+
+/** The image files of `dir`, sorted (the order shards are cut from). */
+export async function listImages(dir: string, recursive = false): Promise<string[]> {
+  const files = await expandInputs([dir], { recursive });
+  return files.filter((f) => mediaKind(f) === 'image');
+}
+
+function checkOptions(o: DistillOptions): void {
+  const score = o.score ?? 0.8;
+  if (!(score >= 0 && score <= 1)) throw new DensePoseError('BAD_OPTION', `score threshold must be in [0, 1], got ${score}`, { where: 'distill score' });
+  if (o.transforms?.flip && !o.symmetry) throw new DensePoseError('BAD_OPTION', 'the flip transform needs a part/UV symmetry table (options.symmetry)', { where: 'distill transforms' });
+  const sh = o.shard;
+  if (sh && !(Number.isInteger(sh.index) && Number.isInteger(sh.count) && sh.count >= 1 && sh.index >= 0 && sh.index < sh.count)) {
+    throw new DensePoseError('BAD_OPTION', `shard must be i/n with integers 0 ≤ i < n, got ${sh.index}/${sh.count}`, { where: 'distill shard' });
+  }
+  for (const [name, v] of [['maxPoints', o.maxPoints], ['boxBatch', o.boxBatch]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new DensePoseError('BAD_OPTION', `${name} must be a positive integer, got ${v}`, { where: `distill ${name}` });
+  }
+}
+
+/**
+ * Label the images of `options.images` (this shard's share) with the teacher. An unsharded run's
+ * output is final (ids 1..M, 1..N); a shard's output is joined by {@link mergeShards} into the
+ * same bytes. Unreadable images are listed in `failed` and left out. Needs an initialised tfjs backend.
+ */
+export async function distill(options: DistillOptions): Promise<DistillResult> {
+  checkOptions(options);
+  if (options.backend) await initBackend({ backend: options.backend });
+  const shard = options.shard ?? { index: 0, count: 1 };
+  const files = await listImages(options.images, options.recursive);
+  const rcnn = typeof options.teacher === 'string' ? loadTeacher(options.teacher) : options.teacher;
+  try {
+    const input = rcnn.config.input ?? {};
+    const views = transformViews(options.transforms ?? { flip: false, scales: [] }, input.minSizeTest ?? 800);
+    const plan: Plan = {
+      rcnn,
+      views,
+      flip: options.transforms?.flip ? flipTables(options.symmetry!) : undefined,
+      maxSize: options.maxSize ?? input.maxSizeTest ?? 1333,
+      score: options.score ?? 0.8,
+      fuseIou: options.fuseIou ?? 0.55,
+      maxPoints: options.maxPoints ?? 150,
+      grid: options.grid ?? rcnn.densepose.outputSize,
+      boxBatch: options.boxBatch ?? 8,
+    };
+    const mine = files.map((file, index) => ({ file, index })).filter(({ index }) => index % shard.count === shard.index);
+    const images: CocoImage[] = [];
+    const annotations: CocoAnnotation[] = [];
+    const failed: { file: string; reason: string }[] = [];
+    for (const [done, { file, index }] of mine.entries()) {
+      if (options.signal?.aborted) throw new DensePoseError('ABORTED', `distillation stopped after ${done} of ${mine.length} images`, { where: options.images });
+      let img: RgbImage;
+      try {
+        img = await readImage(file);
+      } catch (e) {
+        failed.push({ file, reason: (e as Error).message });
+        continue;
+      }
+      const imageId = index + 1;
+      const anns = await labelImage(plan, img, imageId, annotations.length + 1);
+      if (anns.length > 0 || options.keepEmptyImages) {
+        images.push({ id: imageId, file_name: relative(options.images, file).split('\\').join('/'), width: img.width, height: img.height });
+        annotations.push(...anns);
+      }
+      options.onImage?.({ file, done: done + 1, total: mine.length, people: anns.length });
+    }
+    const info: DistillInfo = {
+      teacher: typeof options.teacher === 'string' ? options.teacher : rcnn.config.name ?? 'model',
+      imageDir: options.images,
+      transforms: formatTransforms(views),
+      score: plan.score,
+      imageCount: files.length,
+    };
+    const labels: PseudoLabelSet =
+      shard.count === 1
+        ? finalizePseudoLabels(images, annotations, info)
+        : { images, annotations, categories: [{ id: 1, name: 'person', supercategory: 'person' }], distill: { ...info, shard } };
+    if (options.out) writePseudoLabels(options.out, labels);
+    return { labels, failed };
+  } finally {
+    if (typeof options.teacher === 'string') rcnn.model.dispose();
+  }
+}
