@@ -4,7 +4,9 @@
 // readSynthBodyModel. Vertices: the rest-pose template, one entry per (vertex, part it borders)
 // with that chart's (I, U, V); geodesics: Steiner-graph Dijkstra between `rows` well-spread
 // vertices, every entry mapped to its geodesically nearest row (the official index transform).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBodyModelFiles } from '../data/body-files.ts';
 import { DensePoseError } from '../errors.ts';
@@ -100,7 +102,7 @@ export function computeBodyModel(options: WriteBodyModelOptions = {}): SynthBody
   const condensed = new Float32Array((rows * (rows - 1)) / 2);
   for (let i = 0; i < rows - 1; i++) {
     // rows after i are all that is stored; stop once they are settled
-    const d = dj.run([seeds[i]!]);
+    const d = dj.run([seeds[i]!], seeds.slice(i + 1));
     const base = rows * i - (i * (i + 1)) / 2 - i - 1;
     for (let j = i + 1; j < rows; j++) condensed[base + j] = d[seeds[j]!]!;
   }
@@ -112,8 +114,43 @@ export function computeBodyModel(options: WriteBodyModelOptions = {}): SynthBody
 
 const JSON_NAME = 'synth-body.json', BIN_NAME = 'synth-body.bin';
 
-/** Write the evaluation body to `dir` in the official formats and in synth-body.json/.bin. */
+const FILES = ['SMPL_subdiv.mat', 'SMPL_SUBDIV_TRANSFORM.mat', 'Pdist_matrix.pkl', JSON_NAME, BIN_NAME];
+
+/** Cache folder for a body (computing one takes seconds); keyed by the options and the template's geometry. */
+function cacheDir(options: WriteBodyModelOptions): string {
+  const tpl = bodyTemplate({ spacing: options.spacing ?? 0.024 });
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ v: 1, rows: options.rows ?? 1000, spacing: options.spacing ?? 0.024, ppe: options.pointsPerEdge ?? 2 }));
+  h.update(new Uint8Array(tpl.positions.buffer, tpl.positions.byteOffset, tpl.positions.byteLength));
+  h.update(new Uint8Array(tpl.triGroup.buffer, tpl.triGroup.byteOffset, tpl.triGroup.byteLength));
+  return join(tmpdir(), `densepose-ts-synth-body-${h.digest('hex').slice(0, 16)}`);
+}
+
+/**
+ * Write the evaluation body to `dir` in the official formats and in synth-body.json/.bin.
+ * The result is cached in the OS temp folder, so later data sets copy it instead of recomputing.
+ */
 export function writeBodyModel(dir: string, options: WriteBodyModelOptions = {}): SynthBodyModel {
+  const cache = cacheDir(options);
+  if (FILES.every((f) => existsSync(join(cache, f)))) {
+    mkdirSync(dir, { recursive: true });
+    for (const f of FILES) copyFileSync(join(cache, f), join(dir, f));
+    return readSynthBodyModel(dir);
+  }
+  const body = writeBodyModelUncached(dir, options);
+  try {
+    // written under a unique name then renamed, so parallel writers never see half a cache
+    const tmp = `${cache}.${process.pid}.${Date.now()}`;
+    mkdirSync(tmp, { recursive: true });
+    for (const f of FILES) copyFileSync(join(dir, f), join(tmp, f));
+    renameSync(tmp, cache);
+  } catch {
+    // the cache is an optimisation only
+  }
+  return body;
+}
+
+function writeBodyModelUncached(dir: string, options: WriteBodyModelOptions): SynthBodyModel {
   const body = computeBodyModel(options);
   const n = body.vertexPart.length;
   writeBodyModelFiles(dir, {

@@ -5,7 +5,9 @@
 // whatever the number of workers.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { DensePoseError } from '../errors.ts';
@@ -114,7 +116,9 @@ function prepareOutDir(out: string, force: boolean): void {
 function spawnWorker(job: ImageJob): Worker {
   const url = new URL('./worker.ts', import.meta.url);
   if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: job });
-  const api = import.meta.resolve('tsx/esm/api');
+  // the ESM entry of tsx/esm/api (require.resolve would give the CommonJS one)
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  const api = pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
   return new Worker(boot, { eval: true, workerData: job });
 }

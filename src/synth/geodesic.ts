@@ -111,6 +111,7 @@ export class Dijkstra {
   private readonly heapNode: Int32Array;
   private readonly heapKey: Float64Array;
   private readonly settled: Uint8Array;
+  private readonly wantMark: Uint8Array;
 
   constructor(private readonly g: SteinerGraph) {
     this.dist = new Float64Array(g.numNodes);
@@ -119,13 +120,14 @@ export class Dijkstra {
     this.heapNode = new Int32Array(cap);
     this.heapKey = new Float64Array(cap);
     this.settled = new Uint8Array(g.numNodes);
+    this.wantMark = new Uint8Array(g.numNodes);
   }
 
   /**
    * Distances from `sources` (nodes) to all nodes; `label[n]` = position in `sources` of the nearest.
-   * @param stopAfter stop once these many of the first `numVertices` nodes with index ≥ `stopFrom` are settled (they are then exact)
+   * @param wanted nodes whose distances are needed: the search stops once all are settled (others may stay Infinity or be too large)
    */
-  run(sources: ArrayLike<number>, stopFrom = Infinity, stopAfter = Infinity): Float64Array {
+  run(sources: ArrayLike<number>, wanted?: ArrayLike<number>): Float64Array {
     const { offsets, targets, lengths } = this.g;
     const dist = this.dist, label = this.label, settled = this.settled, hn = this.heapNode, hk = this.heapKey;
     dist.fill(Infinity); settled.fill(0);
@@ -144,8 +146,14 @@ export class Dijkstra {
       dist[n] = 0; label[n] = s;
       push(n, 0);
     }
-    let counted = 0;
-    const V = this.g.numVertices;
+    // stop early once every wanted node is settled
+    let left = Infinity;
+    const want = this.wantMark;
+    if (wanted) {
+      want.fill(0);
+      left = 0;
+      for (let i = 0; i < wanted.length; i++) if (!want[wanted[i]!]) { want[wanted[i]!] = 1; left++; }
+    }
     while (size > 0) {
       const n = hn[0]!, k = hk[0]!;
       // pop: move the last element down from the root
@@ -161,7 +169,7 @@ export class Dijkstra {
       hn[i] = ln; hk[i] = lk;
       if (settled[n] || k > dist[n]!) continue;
       settled[n] = 1;
-      if (n < V && n >= stopFrom && ++counted >= stopAfter) break;
+      if (want[n] && --left === 0) break;
       const lab = label[n]!;
       for (let a = offsets[n]!, end = offsets[n + 1]!; a < end; a++) {
         const t = targets[a]!, d = k + lengths[a]!;

@@ -104,6 +104,14 @@ describe('generateDataset', () => {
     expect(readFileSync(join(outC, 'annotations.json')).equals(readFileSync(join(outA, 'annotations.json')))).toBe(false);
   });
 
+  it('worker threads write the same bytes as one thread', async () => {
+    const one = join(root, 'w1'), two = join(root, 'w2');
+    const o = { ...opts, images: 4, width: 64, height: 48 };
+    await generateDataset({ ...o, out: one, workers: 1 });
+    await generateDataset({ ...o, out: two, workers: 2 });
+    for (const f of ['annotations.json', 'images/000003.png', 'iuv/000002.png']) expect(readFileSync(join(two, f)).equals(readFileSync(join(one, f))), f).toBe(true);
+  });
+
   it('bad options are clear DensePoseErrors; a non-empty directory needs force', async () => {
     const out = join(root, 'bad');
     const bad = [
