@@ -322,7 +322,9 @@ function renderInto(o: Required<RenderSceneOptions>, vis: VisibilityBuffer, colo
         const pix = Math.floor(py) * W + Math.floor(px);
         const s = (2 * Math.floor(py) + 1) * SW + 2 * Math.floor(px) + 1;
         // seen when the surface there is this person's and not much in front of the joint
-        vis2 = instance[pix] === person.id && zc - 1 / vis.invDepth[s]! < 0.16 * person.shape.scale ? 2 : 1;
+        // face points lie on the surface; joints lie inside limbs, up to a limb's radius behind it
+        const depthSlack = (i < 5 ? 0.04 : 0.16) * person.shape.scale;
+        vis2 = instance[pix] === person.id && zc - 1 / vis.invDepth[s]! < depthSlack ? 2 : 1;
       }
       kp[3 * i] = vis2 ? px : 0; kp[3 * i + 1] = vis2 ? py : 0; kp[3 * i + 2] = vis2;
     }
