@@ -135,7 +135,7 @@ export interface BodyTemplate {
 
 /** Options of {@link buildBodyTemplate}. */
 export interface BodyTemplateOptions {
-  /** Grid spacing of the polygonisation (metres). @default 0.016 */
+  /** Grid spacing of the polygonisation (metres). @default 0.02 */
   spacing?: number;
 }
 
@@ -143,7 +143,7 @@ const cache = new Map<number, BodyTemplate>();
 
 /** The template mesh (built once per spacing and cached). */
 export function bodyTemplate(options: BodyTemplateOptions = {}): BodyTemplate {
-  const h = options.spacing ?? 0.016;
+  const h = options.spacing ?? 0.02;
   let t = cache.get(h);
   if (!t) {
     t = buildBodyTemplate(h);

@@ -138,7 +138,7 @@ describe('body and charts', () => {
     }
     // angle-based charts have poles (the crotch under the torso's axis, the shoulder top over the
     // arm's): there U turns fast over one edge; everywhere else it is smooth
-    expect(jumps / pairs).toBeLessThan(3e-3);
+    expect(jumps / pairs).toBeLessThan(6e-3);
   });
 
   it('flip symmetry: the mirror of a body point has (partSwap[I], mapped U, V); tables agree', () => {
