@@ -114,38 +114,57 @@ function planBoxes(boxes: Float32Array, height: number, width: number, options: 
 }
 
 /**
- * Visit every (output cell, tap, weight) of the plan: `fn(outBase, inBase, weight)` with element offsets
- * of channel 0 in the output `[K,h,w,C]` and input `[N,H,W,C]` arrays. Zero weights are skipped.
+ * Every (output cell, tap, weight) of the plans as flat arrays (CSR by cell): taps of cell `q` are
+ * `cellStart[q] .. cellStart[q+1]`, each an element offset of channel 0 in the `[N,H,W,C]` input and a
+ * weight (bin average included). Zero-weight taps are dropped. The hot loops then run without closures.
  */
-function forEachTap(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number], fn: (outBase: number, inBase: number, weight: number) => void): void {
+interface Taps {
+  cellStart: Int32Array;
+  inBase: Int32Array;
+  weight: Float32Array;
+}
+
+function buildTaps(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number]): Taps {
   const [, height, width, c] = shape as [number, number, number, number];
   const [oh, ow] = outputSize;
+  const cells = plans.length * oh * ow;
+  let bound = 0;
+  for (const p of plans) bound += oh * ow * p.y.grid * p.x.grid * 4;
+  const inBase = new Int32Array(bound);
+  const weight = new Float32Array(bound);
+  const cellStart = new Int32Array(cells + 1);
+  let n = 0;
   for (let k = 0; k < plans.length; k++) {
     const { y, x, norm, batch } = plans[k]!;
     const imgBase = batch * height * width * c;
     for (let ph = 0; ph < oh; ph++) {
       for (let pw = 0; pw < ow; pw++) {
-        const outBase = ((k * oh + ph) * ow + pw) * c;
+        cellStart[(k * oh + ph) * ow + pw] = n;
         for (let iy = ph * y.grid; iy < (ph + 1) * y.grid; iy++) {
-          const yTaps = [y.lo[iy]!, y.wLo[iy]!, y.hi[iy]!, y.wHi[iy]!] as const;
-          for (let ix = pw * x.grid; ix < (pw + 1) * x.grid; ix++) {
-            const xl = x.lo[ix]!;
-            const xh = x.hi[ix]!;
-            const wxl = x.wLo[ix]!;
-            const wxh = x.wHi[ix]!;
-            for (let t = 0; t < 4; t += 2) {
-              const row = yTaps[t]!;
-              const wy = yTaps[t + 1]! * norm;
-              if (wy === 0) continue;
-              const rowBase = imgBase + row * width * c;
-              if (wxl !== 0) fn(outBase, rowBase + xl * c, wy * wxl);
-              if (wxh !== 0) fn(outBase, rowBase + xh * c, wy * wxh);
+          for (let t = 0; t < 2; t++) {
+            const row = t === 0 ? y.lo[iy]! : y.hi[iy]!;
+            const wy = (t === 0 ? y.wLo[iy]! : y.wHi[iy]!) * norm;
+            if (wy === 0) continue;
+            const rowBase = imgBase + row * width * c;
+            for (let ix = pw * x.grid; ix < (pw + 1) * x.grid; ix++) {
+              const wxl = x.wLo[ix]!;
+              const wxh = x.wHi[ix]!;
+              if (wxl !== 0) {
+                inBase[n] = rowBase + x.lo[ix]! * c;
+                weight[n++] = wy * wxl;
+              }
+              if (wxh !== 0) {
+                inBase[n] = rowBase + x.hi[ix]! * c;
+                weight[n++] = wy * wxh;
+              }
             }
           }
         }
       }
     }
   }
+  cellStart[cells] = n;
+  return { cellStart, inBase, weight };
 }
 
 /** Forward on plain arrays: features `[N,H,W,C]` (NHWC, row-major) → `[K,h,w,C]`. */
@@ -154,10 +173,15 @@ export function roiAlignArrays(features: Float32Array, shape: readonly [number, 
   const c = shape[3];
   const [oh, ow] = options.outputSize;
   const out = new Float32Array((boxes.length / 4) * oh * ow * c);
-  const plans = planBoxes(boxes, shape[1], shape[2], options);
-  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
-    for (let ch = 0; ch < c; ch++) out[o + ch]! += w * features[i + ch]!;
-  });
+  const { cellStart, inBase, weight } = buildTaps(planBoxes(boxes, shape[1], shape[2], options), shape, options.outputSize);
+  for (let q = 0; q + 1 < cellStart.length; q++) {
+    const o = q * c;
+    for (let t = cellStart[q]!; t < cellStart[q + 1]!; t++) {
+      const i = inBase[t]!;
+      const w = weight[t]!;
+      for (let ch = 0; ch < c; ch++) out[o + ch]! += w * features[i + ch]!;
+    }
+  }
   return out;
 }
 
@@ -166,10 +190,15 @@ export function roiAlignBackwardArrays(dy: Float32Array, shape: readonly [number
   validate(shape, boxes, options);
   const c = shape[3];
   const dx = new Float32Array(shape[0] * shape[1] * shape[2] * c);
-  const plans = planBoxes(boxes, shape[1], shape[2], options);
-  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
-    for (let ch = 0; ch < c; ch++) dx[i + ch]! += w * dy[o + ch]!;
-  });
+  const { cellStart, inBase, weight } = buildTaps(planBoxes(boxes, shape[1], shape[2], options), shape, options.outputSize);
+  for (let q = 0; q + 1 < cellStart.length; q++) {
+    const o = q * c;
+    for (let t = cellStart[q]!; t < cellStart[q + 1]!; t++) {
+      const i = inBase[t]!;
+      const w = weight[t]!;
+      for (let ch = 0; ch < c; ch++) dx[i + ch]! += w * dy[o + ch]!;
+    }
+  }
   return dx;
 }
 
@@ -183,13 +212,12 @@ export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, options: Ro
   validate(shape, boxes, options);
   const [oh, ow] = options.outputSize;
   const outShape: [number, number, number, number] = [boxes.length / 4, oh, ow, shape[3]];
-  const op = tf.customGrad(((x: tf.Tensor) => {
-    const y = roiAlignArrays(x.dataSync() as Float32Array, shape, boxes, options);
-    return {
-      value: tf.tensor4d(y, outShape),
-      gradFunc: (dy: tf.Tensor) => [tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), shape)],
-    };
-  }) as Parameters<typeof tf.customGrad>[0]);
+  // Forward on arrays; customGrad only ties the result to `features` so tf.grad reaches the backward.
+  const y = roiAlignArrays(features.dataSync() as Float32Array, shape, boxes, options);
+  const op = tf.customGrad(((x: tf.Tensor) => ({
+    value: tf.tensor4d(y, outShape),
+    gradFunc: (dy: tf.Tensor) => [tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), x.shape as [number, number, number, number])],
+  })) as Parameters<typeof tf.customGrad>[0]);
   return op(features) as tf.Tensor4D;
 }
 
@@ -205,20 +233,17 @@ export function roiAlignOps(features: tf.Tensor4D, boxes: Float32Array, options:
   const k = boxes.length / 4;
   const cells = k * oh * ow;
   const c = shape[3];
-  const plans = planBoxes(boxes, shape[1], shape[2], options);
-  const counts = new Int32Array(cells);
-  forEachTap(plans, shape, options.outputSize, (o) => counts[o / c]!++);
+  const { cellStart, inBase, weight: w } = buildTaps(planBoxes(boxes, shape[1], shape[2], options), shape, options.outputSize);
   let taps = 1;
-  for (const n of counts) taps = Math.max(taps, n);
+  for (let q = 0; q < cells; q++) taps = Math.max(taps, cellStart[q + 1]! - cellStart[q]!);
   const index = new Int32Array(cells * taps);
   const weight = new Float32Array(cells * taps);
-  counts.fill(0);
-  forEachTap(plans, shape, options.outputSize, (o, i, w) => {
-    const cell = o / c;
-    const j = cell * taps + counts[cell]!++;
-    index[j] = i / c;
-    weight[j] = w;
-  });
+  for (let q = 0; q < cells; q++) {
+    for (let t = cellStart[q]!, j = q * taps; t < cellStart[q + 1]!; t++, j++) {
+      index[j] = inBase[t]! / c;
+      weight[j] = w[t]!;
+    }
+  }
   return tf.tidy(() => {
     const flat = tf.reshape(features, [-1, c]);
     const gathered = tf.reshape(tf.gather(flat, tf.tensor1d(index, 'int32')), [cells, taps, c]);
