@@ -151,7 +151,7 @@ describe('pseudoAnnotation', () => {
       const px = Math.floor((a.dp_x![k]! / 255) * 256), py = Math.floor((a.dp_y![k]! / 255) * 256);
       expect(masks[FINE_TO_COARSE[I]! - 1]![py * 256 + px]).toBe(1);
       expect(a.dp_U![k]).toBeCloseTo(Math.floor((a.dp_x![k]! / 255) * w) / w, 3);
-      expect((a as { dp_conf: number[] }).dp_conf[k]).toBeGreaterThanOrEqual(0.5);
+      expect((a.dp_conf as number[])[k]).toBeGreaterThanOrEqual(0.5);
     }
     // Nobody there: box and score only.
     const empty = pseudoAnnotation({ ...chart, labels: new Uint8Array(h * w) }, [0, 0, 10, 10], 0.9, { id: 1, imageId: 1 });

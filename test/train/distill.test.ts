@@ -11,7 +11,8 @@ import { loadCocoDensePose } from '../../src/data/coco-densepose.ts';
 import { decodeMask } from '../../src/data/mask.ts';
 import type { Rle } from '../../src/data/mask.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { distill, FINE_TO_COARSE, mergeShardFiles } from '../../src/train/distill/index.ts';
+import { tensorsToNdArrays, writeSafetensors } from '../../src/runtime/checkpoint/index.ts';
+import { distill, FINE_TO_COARSE, loadTeacher, mergeShardFiles } from '../../src/train/distill/index.ts';
 import { synthFlipSymmetry } from '../../src/train/synth-symmetry.ts';
 import { syntheticImage, tinyModelFile } from '../infer/helpers.ts';
 
@@ -119,6 +120,31 @@ describe('distill', () => {
     expect(strict.labels.annotations.length).toBeLessThan(loose.annotations.length);
     for (const a of strict.labels.annotations) expect(a.score).toBeGreaterThanOrEqual(0.99);
   }, 120_000);
+});
+
+describe('loadTeacher', () => {
+  it('reads a run folder: newest training checkpoint (optimiser entries skipped), config from its metadata', async () => {
+    const run = join(dir, 'run');
+    mkdirSync(join(run, 'checkpoints'), { recursive: true });
+    const src = loadTeacher(teacher);
+    const arrays = await tensorsToNdArrays(src.model.stateDict());
+    arrays.set('__optimizer__.momentum.x', { dtype: 'float32', shape: [2], data: Float32Array.of(1, 2) });
+    writeSafetensors(join(run, 'checkpoints', 'model_0000005.safetensors'), arrays, { config: JSON.stringify(src.config), iteration: '5' });
+    writeFileSync(join(run, 'checkpoints', 'last_checkpoint'), 'model_0000005.safetensors');
+    const t = loadTeacher(run);
+    const want = new Map(src.model.namedParameters());
+    const got = [...t.model.namedParameters()];
+    expect(got.length).toBe(want.size);
+    for (const [name, p] of got.filter(([n], i) => i % 25 === 0 || n === 'roi_heads.box_predictor.cls_score.bias')) {
+      expect(Array.from(p.variable.dataSync()), name).toEqual(Array.from(want.get(name)!.variable.dataSync()));
+    }
+    t.model.dispose();
+    // A checkpoint missing a parameter is refused, naming it.
+    arrays.delete('roi_heads.box_predictor.cls_score.bias');
+    writeSafetensors(join(run, 'checkpoints', 'model_0000005.safetensors'), arrays, { config: JSON.stringify(src.config) });
+    expect(() => loadTeacher(run)).toThrow(/roi_heads\.box_predictor\.cls_score\.bias/);
+    src.model.dispose();
+  });
 });
 
 describe('distill CLI bad input', () => {
