@@ -34,4 +34,18 @@ describe.skipIf(!HAVE_FIXTURES)('densepose convert', () => {
     await expect(convertCommand(['--from', 'caffe2', pkl])).rejects.toBeInstanceOf(DensePoseError);
     await expect(convertCommand([])).rejects.toThrow(/expected one input/);
   });
+
+  it('with --config: loads strictly into the model and writes a model file; another architecture is refused by name', async () => {
+    const out = join(tmp, 'model.safetensors');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const rc = await convertCommand(['--from', 'detectron2', pkl, '--config', 'configs/densepose_rcnn_R_18_tiny_fixture.json', '--out', out, '--json']);
+    log.mockRestore();
+    expect(rc).toBe(0);
+    const { tensors, metadata } = readSafetensors(out);
+    expect(tensors.size).toBe(170);
+    expect(JSON.parse(metadata['config']!).name).toBe('densepose_rcnn_R_18_tiny_fixture');
+    await expect(convertCommand(['--from', 'detectron2', pkl, '--config', 'configs/densepose_rcnn_R_50_FPN_s1x.json', '--out', join(tmp, 'bad.safetensors')])).rejects.toThrow(
+      /SHAPE|shape mismatches.*backbone/s,
+    );
+  });
 });

@@ -2,6 +2,10 @@ import { basename } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import { LAYOUT_KEY, OUR_LAYOUT, convertDetectron2StateDict, readDetectron2Pkl, writeSafetensors } from '../../runtime/checkpoint/index.ts';
 import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { buildDensePoseRcnn, loadDensePoseRcnnConfig } from '../../model/densepose-rcnn.ts';
+import { loadDetectron2 } from '../../model/import-detectron2.ts';
+import { saveModel } from '../../infer/model-file.ts';
+import { initBackend } from '../../runtime/backend.ts';
 
 const FROM = ['detectron2'] as const;
 
@@ -16,6 +20,9 @@ Options:
   --out PATH             output .safetensors (default: input with .safetensors)
   --box-pooler N         RoIAlign size of the box head; its fc1 input is reordered from a flattened
                          C×N×N (NCHW) feature to N×N×C (NHWC) (default 7; 0 = leave the order alone)
+  --config CFG.json      model config (configs/*.json): build that model, load the checkpoint into it
+                         strictly (every name and shape must match, the first mismatches are listed)
+                         and write a model file that "densepose infer --model" runs directly
   --json                 print the report as JSON`;
 
 /** `densepose convert --from detectron2 MODEL.pkl --out MODEL.safetensors`: layout conversion, names kept. */
@@ -24,7 +31,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const args = parseArgs(argv, { values: ['from', 'out', 'box-pooler'], flags: ['json'] }, 'convert');
+  const args = parseArgs(argv, { values: ['from', 'out', 'box-pooler', 'config'], flags: ['json'] }, 'convert');
   const from = optString(args, 'from', 'detectron2')!;
   if (!(FROM as readonly string[]).includes(from)) {
     throw new DensePoseError('BAD_OPTION', `densepose convert: unknown --from "${from}". Expected one of: ${FROM.join(', ')}.`);
@@ -39,6 +46,8 @@ export async function convertCommand(argv: string[]): Promise<number> {
     throw new DensePoseError('BAD_OPTION', `densepose convert: --box-pooler must be a non-negative integer, got ${pooler}`);
   }
 
+  const configPath = optString(args, 'config');
+  if (configPath) return convertWithConfig(input, out, configPath, optFlag(args, 'json'));
   const t0 = performance.now();
   const sd = readDetectron2Pkl(input);
   const t1 = performance.now();
@@ -82,4 +91,20 @@ export async function convertCommand(argv: string[]): Promise<number> {
     console.log(`  read ${report.readMs} ms, convert + write ${report.convertWriteMs} ms; layout only (names/shapes are checked when a model loads it)`);
   }
   return 0;
+}
+
+/** Strict conversion against a model config: the result is a model file (weights + config). */
+async function convertWithConfig(input: string, out: string, configPath: string, json: boolean): Promise<number> {
+  await initBackend({ backend: 'cpu' });
+  const rcnn = buildDensePoseRcnn(loadDensePoseRcnnConfig(configPath), configPath);
+  try {
+    const report = loadDetectron2(rcnn.model, input);
+    await saveModel(out, rcnn, { 'densepose_ts.converted_from': `detectron2:${basename(input)}` });
+    const summary = { input, output: out, config: configPath, loaded: report.loaded, dropped: report.dropped, checkedAgainstModel: true };
+    if (json) console.log(JSON.stringify(summary));
+    else console.log(`loaded ${report.loaded} tensors of ${input} into ${configPath} (names and shapes checked) and wrote the model file ${out}`);
+    return 0;
+  } finally {
+    rcnn.model.dispose();
+  }
 }
