@@ -1,0 +1,21 @@
+// densepose-ts/train: training (`train(config, { out, signal, onLog })`) and data distillation.
+export { train } from './train.ts';
+export type { TrainOptions, TrainResult } from './train.ts';
+export { loadTrainConfig, resolveTrainConfig, TRAIN_MODES } from './config.ts';
+export type { DataSetConfig, InputConfig, SolverConfig, TrainConfig } from './config.ts';
+export { runTrainingLoop } from './loop.ts';
+export type { LoopOptions, LoopResult, TrainableModel } from './loop.ts';
+export { rcnnTrainable } from './rcnn-trainable.ts';
+export type { RcnnTrainOptions } from './rcnn-trainable.ts';
+export { DataLoader } from './loader.ts';
+export type { AugmentOptions, LoaderOptions, SourceDataset, SourceImage } from './loader.ts';
+export { loadTrainingSet, annotationToPerson } from './datasets.ts';
+export { Sgd } from './sgd.ts';
+export { learningRate } from './schedule.ts';
+export { Checkpointer } from './checkpointer.ts';
+export { MetricsLog } from './metrics-log.ts';
+export type { MetricsRow } from './metrics-log.ts';
+export { validateRcnn } from './validate.ts';
+export { synthFlipSymmetry } from './synth-symmetry.ts';
+export type { FlipSymmetry, PersonTarget, TrainSample, DensePosePoints } from './sample.ts';
+export * from './distill/index.ts';
