@@ -5,6 +5,7 @@ import { pairwiseIou } from '../model/boxes.ts';
 import { boxHeadLosses, rpnLosses, rpnTargets, sampleRois } from '../model/losses.ts';
 import { densePoseLosses, type DensePoseTarget } from '../model/densepose/losses.ts';
 import { preprocessImage } from '../model/preprocess.ts';
+import { concatArrays } from '../model/rpn/select-proposals.ts';
 import { TfExecutor } from '../runtime/tf-executor.ts';
 import type { TrainableModel } from './loop.ts';
 import { Rng } from './random.ts';
@@ -135,12 +136,3 @@ export function rcnnTrainable(rcnn: DensePoseRcnn, options: RcnnTrainOptions): T
   };
 }
 
-function concatArrays(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

@@ -1,9 +1,9 @@
 import type { Executor } from '../../runtime/executor.ts';
 import { Conv2d } from '../../runtime/layers.ts';
 import { Module } from '../../runtime/module.ts';
-import { applyDeltas, batchedNms, clipBoxes, gather, gatherBoxes } from '../boxes.ts';
 import type { RpnOptions, RpnTopK } from '../config.ts';
 import { cellAnchors, gridAnchors } from './anchors.ts';
+import { selectProposals, type Proposals } from './select-proposals.ts';
 
 export const RPN_DEFAULTS = {
   anchorSizes: [32, 64, 128, 256, 512],
@@ -48,26 +48,7 @@ export class RpnHead extends Module {
   }
 }
 
-/** RPN proposals of one image, detectron2's order (descending objectness after NMS). */
-export interface Proposals {
-  /** `[K,4]` x1,y1,x2,y2 input pixels, clipped to the image. */
-  boxes: Float32Array;
-  /** `[K]` objectness logits. */
-  logits: Float32Array;
-}
-
-/** Top-k of `values` (descending, ties by index) — torch.topk's result order. */
-function topK(values: Float32Array, k: number): Int32Array {
-  const n = values.length;
-  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i).sort((p, q) => values[q]! - values[p]! || p - q);
-  // Partial selection: a threshold from a sorted copy, then stable sort of the survivors.
-  const sorted = Float32Array.from(values).sort();
-  const kth = sorted[n - k]!;
-  const cand: number[] = [];
-  for (let i = 0; i < n; i++) if (values[i]! >= kth) cand.push(i);
-  cand.sort((p, q) => values[q]! - values[p]! || p - q);
-  return Int32Array.from(cand.slice(0, k));
-}
+export type { Proposals } from './select-proposals.ts';
 
 /**
  * detectron2 `RPN` (`proposal_generator`): head, anchors, and `find_top_rpn_proposals`
@@ -103,42 +84,10 @@ export class Rpn extends Module {
    */
   propose(logits: readonly Float32Array[], deltas: readonly Float32Array[], sizes: readonly (readonly [number, number])[], imageSize: readonly [number, number], mode: 'train' | 'test' = 'test'): Proposals {
     const topk: RpnTopK = this.options[mode];
-    const boxes: Float32Array[] = [];
-    const scores: Float32Array[] = [];
-    const levels: number[] = [];
-    logits.forEach((lg, l) => {
-      const [h, w] = sizes[l]!;
-      const idx = topK(lg, Math.min(topk.preNmsTopK, lg.length));
-      const anchors = gatherBoxes(this.anchors(l, h, w), idx);
-      boxes.push(applyDeltas(gatherBoxes(deltas[l]!, idx), anchors, [1, 1, 1, 1]));
-      scores.push(gather(lg, idx));
-      for (let i = 0; i < idx.length; i++) levels.push(l);
+    return selectProposals((l, h, w) => this.anchors(l, h, w), logits, deltas, sizes, imageSize, {
+      ...topk,
+      nmsThresh: this.options.nmsThresh,
+      minSize: this.options.minSize,
     });
-    let all = concat(boxes);
-    let sc = concat(scores);
-    let lv = Int32Array.from(levels);
-    // detectron2 drops non-finite proposals at test time (training raises instead).
-    const finite: number[] = [];
-    for (let i = 0; i < sc.length; i++) {
-      if (Number.isFinite(sc[i]!) && Number.isFinite(all[4 * i]!) && Number.isFinite(all[4 * i + 1]!) && Number.isFinite(all[4 * i + 2]!) && Number.isFinite(all[4 * i + 3]!)) finite.push(i);
-    }
-    if (finite.length !== sc.length) [all, sc, lv] = [gatherBoxes(all, finite), gather(sc, finite), Int32Array.from(finite, (i) => lv[i]!)];
-    clipBoxes(all, imageSize[0], imageSize[1]);
-    const keep: number[] = [];
-    const min = this.options.minSize;
-    for (let i = 0; i < sc.length; i++) if (all[4 * i + 2]! - all[4 * i]! > min && all[4 * i + 3]! - all[4 * i + 1]! > min) keep.push(i);
-    if (keep.length !== sc.length) [all, sc, lv] = [gatherBoxes(all, keep), gather(sc, keep), Int32Array.from(keep, (i) => lv[i]!)];
-    const kept = batchedNms(all, sc, lv, this.options.nmsThresh).subarray(0, topk.postNmsTopK);
-    return { boxes: gatherBoxes(all, kept), logits: gather(sc, kept) };
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
