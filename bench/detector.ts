@@ -10,6 +10,7 @@ import { OnnxDetector } from '../src/model/onnx-detector.ts';
 import { roiAlign, roiAlignOps } from '../src/model/roi-align.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 import { TfExecutor } from '../src/runtime/tf-executor.ts';
+import { pythonWithTorch } from './python.ts';
 
 /**
  * Person detector timings at 800×1067 (padded 800×1088), random weights, median of N after a warm-up:
@@ -125,8 +126,10 @@ print(med(lambda: bb(x)), med(lambda: m(img)))
 
 /** torchvision Faster R-CNN timings in a child python3, or undefined where torch is absent. */
 function torchTimes(model: string, opt: Options): { body: number; full: number } | undefined {
+  const py = pythonWithTorch();
+  if (!py) return undefined;
   try {
-    const out = execFileSync('python3', ['-c', TORCH_SCRIPT, model === 'r18' ? 'resnet18' : 'resnet50', String(opt.h), String(opt.w), String(opt.runs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 600_000 });
+    const out = execFileSync(py, ['-c', TORCH_SCRIPT, model === 'r18' ? 'resnet18' : 'resnet50', String(opt.h), String(opt.w), String(opt.runs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 600_000 });
     const [body, full] = out.trim().split(/\s+/).map(Number);
     return body !== undefined && full !== undefined && Number.isFinite(body) && Number.isFinite(full) ? { body, full } : undefined;
   } catch {

@@ -8,6 +8,7 @@ import { initBackend } from '../src/runtime/backend.ts';
 import type { Conv2dOptions } from '../src/runtime/executor.ts';
 import { conv2d, conv2dBackwardFilter, conv2dBackwardInput } from '../src/runtime/ops/conv.ts';
 import { TfExecutor } from '../src/runtime/tf-executor.ts';
+import { pythonWithTorch } from './python.ts';
 // Type-only: the bench loads these at run time only when the files exist (other owners' modules).
 import type * as ResNetModuleNs from '../src/model/backbone/resnet.ts';
 import type * as ExportModuleNs from '../src/runtime/onnx/export.ts';
@@ -188,8 +189,10 @@ with torch.no_grad():
         res[d] = sorted(ts)[len(ts) // 2]
 print(json.dumps(res))
 `;
+  const py = pythonWithTorch();
+  if (!py) return undefined;
   try {
-    const out = execFileSync('python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 600_000 });
+    const out = execFileSync(py, ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 600_000 });
     return JSON.parse(out.trim().split('\n').pop()!) as Record<number, number>;
   } catch {
     return undefined;
