@@ -80,3 +80,17 @@ export class Checkpointer {
     for (const f of files.slice(0, Math.max(0, files.length - this.keep))) rmSync(join(this.dir, f), { force: true });
   }
 }
+
+/**
+ * A training checkpoint → a model file (what `createDensePose` and `densepose infer` read): the model
+ * tensors and the config metadata, without optimiser state. `path` may be a run folder (newest checkpoint).
+ */
+export function exportModelFile(path: string, out: string): string {
+  const source = existsSync(join(path, 'checkpoints')) ? new Checkpointer(join(path, 'checkpoints')).latest() : path;
+  if (!source || !existsSync(source)) throw new DensePoseError('NOT_FOUND', 'no checkpoint found', { where: path });
+  const { tensors, metadata } = readSafetensors(source);
+  if (!metadata.config) throw new DensePoseError('BAD_FILE', 'checkpoint has no model config in its metadata ("config")', { where: source });
+  const model = new Map([...tensors].filter(([name]) => !name.startsWith(OPT_PREFIX)));
+  writeSafetensors(out, model, { config: metadata.config, [LAYOUT_KEY]: OUR_LAYOUT, 'densepose_ts.trained_iterations': metadata.iteration ?? '' });
+  return source;
+}
