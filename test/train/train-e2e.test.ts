@@ -9,6 +9,10 @@ import { generateDataset } from '../../src/synth/index.ts';
 import { resolveTrainConfig } from '../../src/train/config.ts';
 import { train } from '../../src/train/train.ts';
 import type { MetricsRow } from '../../src/train/metrics-log.ts';
+import { exportModelFile } from '../../src/train/checkpointer.ts';
+import { readSafetensors } from '../../src/runtime/checkpoint/index.ts';
+import { loadModel } from '../../src/infer/model-file.ts';
+import { initBackend } from '../../src/runtime/backend.ts';
 
 const TINY = resolve('configs/test/tiny.json');
 const BIN = resolve('bin/densepose.js');
@@ -96,5 +100,15 @@ describe('train on synthetic people', () => {
     const b = rows(killed).map((r) => [r.iteration, r.totalLoss, r.losses]);
     expect(b).toEqual(a);
     expect(existsSync(join(killed, 'curves.png'))).toBe(true);
+    // the run as a model file: model tensors and config only, loadable by the inference API
+    const model = join(dir, 'exported.safetensors');
+    exportModelFile(killed, model);
+    const { tensors, metadata } = readSafetensors(model);
+    expect([...tensors.keys()].some((k) => k.startsWith('__optimizer__'))).toBe(false);
+    expect(JSON.parse(metadata.config!).name).toBe('tiny_test');
+    await initBackend({ backend: 'cpu' });
+    const rcnn = loadModel(model);
+    expect(rcnn.model.parameterCount()).toBeGreaterThan(0);
+    rcnn.model.dispose();
   }, 600_000);
 });
