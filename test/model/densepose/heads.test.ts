@@ -5,9 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DensePoseBranch } from '../../../src/model/densepose/branch.ts';
 import { type DensePoseHeadConfigInput, densePoseConfigFromJson, predictorOutputSize, resolveDensePoseConfig } from '../../../src/model/densepose/config.ts';
-import { Aspp } from '../../../src/model/densepose/heads.ts';
+import { Aspp, DensePoseAsppHead } from '../../../src/model/densepose/heads.ts';
 import { ChartPredictor } from '../../../src/model/densepose/predictor.ts';
 import { seedInit } from '../../../src/runtime/layers.ts';
+import { type F64, f64, refConv2d, relError } from '../../../src/runtime/ops/gradcheck.ts';
 import { TfExecutor } from '../../../src/runtime/tf-executor.ts';
 
 const ex = new TfExecutor();
@@ -173,7 +174,10 @@ function checkGradients(params: Map<string, { variable: tf.Variable }>, probes: 
 }
 
 describe('gradients by finite differences', () => {
-  // Whole branch: decoder → RoIAlign → head → predictor. GN-free, so the float32 differences stay smooth.
+  // Whole branch: decoder → RoIAlign → head → predictor. GN-free on purpose: GN re-centres every channel
+  // to zero mean and divides by small group deviations, so its ReLU sits next to many activations and a
+  // float32-sized step (≥ 1e-3) crosses kinks; the float64 differences disagree just as much at those
+  // steps. The GN head is checked against a float64 reference instead (next describe).
   const cases: Record<string, DensePoseHeadConfigInput> = {
     'decoder + ASPP head (dilated, pooling) + STL': { head: 'aspp', upsample: 'stl', upScale: 1, aspp: { rates: [1, 2], imagePooling: true, norm: '' } },
     'decoder + V1ConvX + deconv + bilinear': { head: 'v1convx', upsample: 'deconv', upScale: 2 },
@@ -190,4 +194,105 @@ describe('gradients by finite differences', () => {
       branch.dispose();
     });
   }
+});
+
+/**
+ * Float64 reference of `DensePoseAsppHead` (numConvs 1): body conv3×3 + ReLU, then ASPP with GN(32):
+ * 1×1 and dilated 3×3 branches, image pooling (mean → 1×1 → GN on the 1×1 map → ReLU → broadcast),
+ * concat, 1×1 + ReLU. Plain loops from the PyTorch definitions; `p` holds HWIO weights by state-dict name.
+ */
+function refAsppHead(x: F64, p: Map<string, F64>, rates: readonly number[]): F64 {
+  const P = (n: string) => p.get(n)!;
+  const relu = (y: F64) => (y.data.forEach((v, i) => (y.data[i] = Math.max(0, v))), y);
+  const conv = (t: F64, w: string, pad: number, dil: number) => refConv2d(t, P(w), { stride: 1, padding: pad, dilation: dil, groups: 1 });
+  const gn = (y: F64, prefix: string): F64 => {
+    const [n, h, w, c] = y.shape as [number, number, number, number];
+    const cg = c / 32;
+    const gamma = P(`${prefix}.weight`).data;
+    const beta = P(`${prefix}.bias`).data;
+    const out = f64(y.shape);
+    for (let k = 0; k < n; k++)
+      for (let g = 0; g < 32; g++) {
+        const idx: number[] = [];
+        for (let q = 0; q < h * w; q++) for (let j = 0; j < cg; j++) idx.push((k * h * w + q) * c + g * cg + j);
+        const mu = idx.reduce((a, i) => a + y.data[i]!, 0) / idx.length;
+        const v = idx.reduce((a, i) => a + (y.data[i]! - mu) ** 2, 0) / idx.length;
+        for (const i of idx) out.data[i] = ((y.data[i]! - mu) / Math.sqrt(v + 1e-5)) * gamma[i % c]! + beta[i % c]!;
+      }
+    return out;
+  };
+  const body = conv(x, 'body_conv_fcn1.weight', 1, 1);
+  const b1 = P('body_conv_fcn1.bias').data;
+  body.data.forEach((v, i) => (body.data[i] = v + b1[i % b1.length]!));
+  const y = relu(body);
+  const [n, h, w, c] = y.shape as [number, number, number, number];
+  const parts = [relu(gn(conv(y, 'aspp.convs.0.0.weight', 0, 1), 'aspp.convs.0.1'))];
+  rates.forEach((r, i) => parts.push(relu(gn(conv(y, `aspp.convs.${i + 1}.0.weight`, r, r), `aspp.convs.${i + 1}.1`))));
+  const mean = f64([n, 1, 1, c]);
+  for (let k = 0; k < n; k++) for (let q = 0; q < h * w; q++) for (let ch = 0; ch < c; ch++) mean.data[k * c + ch]! += y.data[(k * h * w + q) * c + ch]! / (h * w);
+  const pi = rates.length + 1;
+  const pooled = relu(gn(conv(mean, `aspp.convs.${pi}.1.weight`, 0, 1), `aspp.convs.${pi}.2`));
+  const oc = pooled.shape[3]!;
+  parts.push(f64([n, h, w, oc], Array.from({ length: n * h * w * oc }, (_, i) => pooled.data[Math.floor(i / (h * w * oc)) * oc + (i % oc)]!)));
+  const total = parts.reduce((a, t) => a + t.shape[3]!, 0);
+  const cat = f64([n, h, w, total]);
+  for (let px = 0; px < n * h * w; px++) {
+    let off = 0;
+    for (const t of parts) {
+      const tc = t.shape[3]!;
+      for (let j = 0; j < tc; j++) cat.data[px * total + off + j] = t.data[px * tc + j]!;
+      off += tc;
+    }
+  }
+  return relu(conv(cat, 'aspp.project.0.weight', 0, 1));
+}
+
+describe('gradients of the GroupNorm ASPP head against a float64 reference', () => {
+  // Finite differences of a float64 reference at a 1e-6 step stay between ReLU kinks, so they measure the
+  // true gradient; our float32 analytic gradient (GN = tf.moments over a 5-D reshape, Mean/Sqrt/RealDiv/
+  // Reshape grads, dilated-conv grads, resizeLike of the 1×1 pooled map) must match them to float32 precision.
+  // 64 channels → groups of 2, so the image-pooling GN on the 1×1 map is not degenerate (C/G = 1 would make
+  // its output exactly β and its conv's gradient exactly 0, as in PyTorch).
+  it('forward and gradients (input, body conv, dilated branch, GN affine, pooling conv, project) match', () => {
+    seedInit(5);
+    const rates = [1, 2];
+    const head = new DensePoseAsppHead({ inChannels: 3, hiddenDim: 64, numConvs: 1, aspp: { rates, imagePooling: true, norm: 'GN' } });
+    const params = new Map(head.namedParameters());
+    let seed = 40;
+    for (const [name, p] of params) {
+      if (name.endsWith('.bias')) p.variable.assign(tf.randomNormal(p.variable.shape, 0, 0.1, 'float32', seed++));
+      else if (/convs\.\d\.1\.weight$|convs\.3\.2\.weight$/.test(name)) p.variable.assign(tf.randomUniform(p.variable.shape, 0.5, 1.5, 'float32', seed++));
+    }
+    const x = tf.variable(tf.randomNormal([2, 4, 3, 3], 0, 1, 'float32', 17));
+    const out = tf.tidy(() => head.forward(ex, x));
+    const r = tf.randomNormal(out.shape, 0, 1, 'float32', 18);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(head.forward(ex, x), r)) as tf.Scalar, [x, ...[...params.values()].map((p) => p.variable)]);
+
+    const ref = new Map([...params].map(([n, p]) => [n, f64(p.variable.shape, p.variable.dataSync())]));
+    const x64 = f64(x.shape, x.dataSync());
+    expect(relError(out.dataSync(), refAsppHead(x64, ref, rates).data)).toBeLessThan(1e-5);
+
+    const rr = r.dataSync();
+    const loss = () => refAsppHead(x64, ref, rates).data.reduce((a, v, i) => a + v * rr[i]!, 0);
+    const probes: [string, F64, tf.Variable][] = [['input', x64, x]];
+    for (const n of ['body_conv_fcn1.weight', 'body_conv_fcn1.bias', 'aspp.convs.2.0.weight', 'aspp.convs.2.1.weight', 'aspp.convs.2.1.bias', 'aspp.convs.3.1.weight', 'aspp.convs.3.2.weight', 'aspp.project.0.weight'])
+      probes.push([n, ref.get(n)!, params.get(n)!.variable]);
+    for (const [name, t, v] of probes) {
+      const g = grads[v.name]!.dataSync();
+      const at = Array.from({ length: 12 }, (_, k) => Math.floor((k * (t.data.length - 1)) / 11));
+      const fd = at.map((i) => {
+        const keep = t.data[i]!;
+        t.data[i] = keep + 1e-6;
+        const lp = loss();
+        t.data[i] = keep - 1e-6;
+        const lm = loss();
+        t.data[i] = keep;
+        return (lp - lm) / 2e-6;
+      });
+      const ours = at.map((i) => g[i]!);
+      expect(fd.some((d) => Math.abs(d) > 1e-3), `${name}: some probed gradient is non-zero`).toBe(true);
+      expect(relError(ours, fd), `${name}: ours ${ours.join(',')} vs float64 ${fd.join(',')}`).toBeLessThan(1e-4);
+    }
+    tf.dispose([x, out, r, ...Object.values(grads)]);
+  });
 });
