@@ -15,6 +15,11 @@ export type VisKind = (typeof VIS_KINDS)[number];
 export interface RunInputsOptions {
   /** Output folder (created). */
   outDir: string;
+  /**
+   * Image ids by file name (COCO `images[].file_name` → `id`, e.g. from the ground truth you will score
+   * against); files not listed get ids after the largest. @default ids from integer file names, else 1, 2, …
+   */
+  imageIds?: ReadonlyMap<string, number>;
   /** Overlays drawn, in this order, into one picture per image / frame. Empty: no overlays. @default ['parts', 'boxes'] */
   vis?: readonly VisKind[];
   /** Resample videos to this rate. @default the video's own */
@@ -51,8 +56,13 @@ export interface RunInputsReport {
 }
 
 /** Ids: an image named by an integer (COCO style, `000000397133.jpg`) keeps that id when all image names are distinct integers; otherwise 1, 2, … */
-function assignIds(files: readonly string[]): Map<string, number> {
+function assignIds(files: readonly string[], known?: ReadonlyMap<string, number>): Map<string, number> {
   const ids = new Map<string, number>();
+  if (known) {
+    let next = Math.max(0, ...known.values()) + 1;
+    for (const f of files) ids.set(f, known.get(basename(f)) ?? next++);
+    return ids;
+  }
   const stems = files.map((f) => basename(f, extname(f)));
   const numeric = files.every((f, i) => mediaKind(f) !== 'image' || /^\d+$/.test(stems[i]!));
   const nums = stems.filter((_, i) => mediaKind(files[i]!) === 'image').map(Number);
@@ -100,7 +110,7 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   const writeIuv = options.iuv ?? true;
   const batchSize = options.batchSize ?? 4;
   await mkdir(options.outDir, { recursive: true });
-  const ids = assignIds(files);
+  const ids = assignIds(files, options.imageIds);
   const stems = uniqueStems(files);
   let nextId = Math.max(0, ...ids.values()) + 1;
   const report: RunInputsReport = { results: [], images: [], failed: [], written: [] };

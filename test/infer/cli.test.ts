@@ -143,4 +143,18 @@ describe('densepose infer', () => {
     await expect(inferCommand(['x.png', '--model', modelPath])).rejects.toThrow(/--out/);
     await expect(inferCommand(['x.png', '--out', '/tmp/x', '--model', '/no/model.safetensors'])).rejects.toThrow(/model file not found/);
   });
+
+  it('--gt takes image ids from a COCO file by file name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dp-cli-gt-'));
+    mkdirSync(join(dir, 'in'));
+    await writePng(join(dir, 'in', 'a.png'), 5);
+    await writePng(join(dir, 'in', '000000.png'), 6);
+    const gt = join(dir, 'gt.json');
+    writeFileSync(gt, JSON.stringify({ images: [{ id: 7, file_name: 'a.png', width: 80, height: 64 }, { id: 1, file_name: '000000.png', width: 80, height: 64 }], annotations: [], categories: [{ id: 1, name: 'person' }] }));
+    const out = join(dir, 'out');
+    const r = await capture(() => inferCommand([join(dir, 'in'), '--model', modelPath, '--out', out, '--gt', gt, '--vis', 'none', '--no-iuv', '--score', '0', ...FAST]));
+    expect(r.code).toBe(0);
+    const { images } = JSON.parse(readFileSync(join(out, 'images.json'), 'utf8')) as { images: ImageRecord[] };
+    expect(Object.fromEntries(images.map((im) => [im.file_name.split('/').pop(), im.id]))).toEqual({ 'a.png': 7, '000000.png': 1 });
+  });
 });

@@ -7,6 +7,8 @@ import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/onnx/
 import { unknownValue } from '../../errors.ts';
 import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
+import { loadCocoJson } from '../../data/coco.ts';
+import { basename } from 'node:path';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
@@ -33,6 +35,7 @@ Options:
   --min-size N        resize the short side to N (default: the model's, 800)
   --max-size N        long-side limit (default: the model's, 1333)
   --batch N           images per model run (default 4)
+  --gt GT.json        take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"
   --no-iuv            do not write the IUV PNGs
   --quiet             no progress bar`;
 
@@ -40,7 +43,7 @@ Options:
 export async function inferCommand(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch'], flags: ['no-iuv', 'quiet', 'help'] },
+    { values: ['model', 'config', 'out', 'vis', 'score', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help'] },
     'infer',
   );
   if (optFlag(args, 'help')) {
@@ -65,6 +68,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const batch = optNumber(args, 'batch', 4, 'infer');
 
   const files = await expandInputs(args.positional);
+  const gt = optString(args, 'gt');
   const config = optString(args, 'config');
   const dp = await createDensePose({
     model,
@@ -81,6 +85,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   try {
     const report = await runInputs(dp, files, {
       outDir: out,
+      ...(gt ? { imageIds: new Map(loadCocoJson(gt).images.map((im) => [basename(im.file_name), im.id])) } : {}),
       vis: vis as VisKind[],
       ...(fps !== undefined ? { videoFps: fps } : {}),
       iuv: !optFlag(args, 'no-iuv'),
