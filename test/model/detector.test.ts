@@ -48,7 +48,9 @@ describe('configs', () => {
       expect(names).toContain('backbone.fpn_output5.bias');
       expect(names).toContain('proposal_generator.rpn_head.anchor_deltas.weight');
       expect(names).toContain('roi_heads.box_predictor.cls_score.weight');
-      expect(names).toContain(c.backbone.stem === 'deep' ? 'backbone.bottom_up.stem.conv3.weight' : 'backbone.bottom_up.stem.conv1.norm.running_var');
+      // FrozenBN keeps running statistics; GroupNorm has only its affine weight and bias.
+      const stemNorm = (c.backbone.norm ?? 'FrozenBN') === 'FrozenBN' ? 'running_var' : 'weight';
+      expect(names).toContain(c.backbone.stem === 'deep' ? 'backbone.bottom_up.stem.conv3.weight' : `backbone.bottom_up.stem.conv1.norm.${stemNorm}`);
       if ((c.backbone.depth ?? 50) >= 50) {
         expect(names).toContain('backbone.bottom_up.res2.0.shortcut.weight');
         expect(names).toContain('backbone.bottom_up.res5.2.conv3.norm.weight');
