@@ -2,26 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DensePoseError } from '../../errors.ts';
 import { readNpy, writeNpy } from './npy.ts';
-import { FIXTURES, HAVE_FIXTURES } from './test-fixtures.ts';
+import { FIXTURES, HAVE_FIXTURES, expectDensePoseError } from './test-fixtures.ts';
 
 const here = new URL('./testdata/', import.meta.url).pathname;
 const fixtures = join(FIXTURES, 'detectron2');
 const tmp = mkdtempSync(join(tmpdir(), 'npy-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DensePoseError);
-  expect((err as DensePoseError).code).toBe(code);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 describe('readNpy (numpy-written files)', () => {
   const expected = Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
@@ -102,7 +90,7 @@ describe('writeNpy', () => {
   });
 
   it('rejects data that does not match the shape', () => {
-    expectError(() => writeNpy(join(tmp, 'bad.npy'), { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) }), 'BAD_INPUT', 'Float32Array[4]');
+    expectDensePoseError(() => writeNpy(join(tmp, 'bad.npy'), { dtype: 'float32', shape: [2, 2], data: new Float32Array(3) }), 'BAD_INPUT', 'Float32Array[4]');
   });
 });
 
@@ -111,15 +99,15 @@ describe('readNpy bad input', () => {
     const good = readFileSync(join(here, 'c_f32.npy'));
     const cut = join(tmp, 'cut.npy');
     writeFileSync(cut, good.subarray(0, good.length - 5));
-    expectError(() => readNpy(cut), 'TRUNCATED_FILE', cut, 'truncated');
+    expectDensePoseError(() => readNpy(cut), 'TRUNCATED_FILE', cut, 'truncated');
     writeFileSync(cut, good.subarray(0, 40));
-    expectError(() => readNpy(cut), 'TRUNCATED_FILE', cut);
+    expectDensePoseError(() => readNpy(cut), 'TRUNCATED_FILE', cut);
     writeFileSync(cut, good.subarray(0, 4));
-    expectError(() => readNpy(cut), 'TRUNCATED_FILE', cut);
+    expectDensePoseError(() => readNpy(cut), 'TRUNCATED_FILE', cut);
     const bad = Buffer.from(good);
     bad[1] = 0x41;
-    expectError(() => readNpy(bad, { name: 'x.npy' }), 'BAD_FILE', 'x.npy', 'magic');
-    expectError(() => readNpy(join(here, 'c16.npy')), 'UNSUPPORTED', 'c16.npy', '<c8');
-    expectError(() => readNpy(join(tmp, 'missing.npy')), 'NOT_FOUND', 'missing.npy');
+    expectDensePoseError(() => readNpy(bad, { name: 'x.npy' }), 'BAD_FILE', 'x.npy', 'magic');
+    expectDensePoseError(() => readNpy(join(here, 'c16.npy')), 'UNSUPPORTED', 'c16.npy', '<c8');
+    expectDensePoseError(() => readNpy(join(tmp, 'missing.npy')), 'NOT_FOUND', 'missing.npy');
   });
 });

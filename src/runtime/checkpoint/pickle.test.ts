@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DensePoseError } from '../../errors.ts';
 import type { NdArray } from './ndarray.ts';
 import { readDetectron2Pkl, readPickle } from './pickle.ts';
-import { FIXTURES, HAVE_FIXTURES } from './test-fixtures.ts';
+import { FIXTURES, HAVE_FIXTURES, expectDensePoseError } from './test-fixtures.ts';
 
 const here = new URL('./testdata/', import.meta.url).pathname;
 const nums = (a: NdArray) => Array.from(a.data as ArrayLike<number | bigint>);
@@ -119,43 +118,31 @@ describe.skipIf(!HAVE_FIXTURES)('real checkpoint files', () => {
     try {
       const cut = join(dir, 'Pdist_cut.pkl');
       writeFileSync(cut, full.subarray(0, full.length - 1000));
-      expectError(() => readPickle(cut), 'TRUNCATED_FILE', cut, 'BINSTRING', 'entry "Pdist_matrix"');
+      expectDensePoseError(() => readPickle(cut), 'TRUNCATED_FILE', cut, 'BINSTRING', 'entry "Pdist_matrix"');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 });
 
-function expectError(fn: () => unknown, code: string, ...parts: string[]): DensePoseError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DensePoseError);
-  expect((err as DensePoseError).code).toBe(code);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-  return err as DensePoseError;
-}
 
 describe('readPickle bad input', () => {
   it('names the file and the entry for a pickle cut anywhere', () => {
     const full = readFileSync(join(here, 'sample_p4.pkl'));
     for (let cut = 0; cut < full.length; cut += 7) {
-      expectError(() => readPickle(full.subarray(0, cut), { name: 'cut.pkl' }), 'TRUNCATED_FILE', 'cut.pkl');
+      expectDensePoseError(() => readPickle(full.subarray(0, cut), { name: 'cut.pkl' }), 'TRUNCATED_FILE', 'cut.pkl');
     }
     // inside the f32 array's payload: the entry being read is named
     const at = full.indexOf(Buffer.from(new Float32Array(range(24, (i) => i / 4 - 1)).buffer)) + 10;
-    expectError(() => readPickle(full.subarray(0, at), { name: 'cut.pkl' }), 'TRUNCATED_FILE', 'cut.pkl', 'entry "f32"');
+    expectDensePoseError(() => readPickle(full.subarray(0, at), { name: 'cut.pkl' }), 'TRUNCATED_FILE', 'cut.pkl', 'entry "f32"');
   });
 
   it('rejects non-pickles and unsupported features by name', () => {
-    expectError(() => readPickle(Buffer.from('\x80\x02\xff', 'latin1'), { name: 'x.pkl' }), 'BAD_FILE', 'x.pkl', 'opcode 0xff');
-    expectError(() => readPickle(Buffer.from('\x80\x02NN.', 'latin1'), { name: 'x.pkl' }), 'BAD_FILE', 'STOP');
-    expectError(() => readPickle(Buffer.from('\x80\x02X\x01\x00\x00\x00aQ.', 'latin1'), { name: 'm.pth' }), 'UNSUPPORTED', 'persistent');
-    expectError(() => readDetectron2Pkl(Buffer.from('\x80\x02]q\x00.', 'latin1'), { name: 'l.pkl' }), 'BAD_FILE', 'l.pkl', 'dict');
-    expectError(() => readPickle(join(here, 'missing.pkl')), 'NOT_FOUND', 'missing.pkl');
+    expectDensePoseError(() => readPickle(Buffer.from('\x80\x02\xff', 'latin1'), { name: 'x.pkl' }), 'BAD_FILE', 'x.pkl', 'opcode 0xff');
+    expectDensePoseError(() => readPickle(Buffer.from('\x80\x02NN.', 'latin1'), { name: 'x.pkl' }), 'BAD_FILE', 'STOP');
+    expectDensePoseError(() => readPickle(Buffer.from('\x80\x02X\x01\x00\x00\x00aQ.', 'latin1'), { name: 'm.pth' }), 'UNSUPPORTED', 'persistent');
+    expectDensePoseError(() => readDetectron2Pkl(Buffer.from('\x80\x02]q\x00.', 'latin1'), { name: 'l.pkl' }), 'BAD_FILE', 'l.pkl', 'dict');
+    expectDensePoseError(() => readPickle(join(here, 'missing.pkl')), 'NOT_FOUND', 'missing.pkl');
   });
 });
 

@@ -2,26 +2,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DensePoseError } from '../../errors.ts';
 import type { NdArray } from './ndarray.ts';
 import { encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.ts';
+import { expectDensePoseError } from './test-fixtures.ts';
 
 const here = new URL('./testdata/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'st-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const vals = (a: NdArray | undefined) => Array.from(a!.data as ArrayLike<number | bigint>);
 
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(DensePoseError);
-  expect((err as DensePoseError).code).toBe(code);
-  for (const p of parts) expect((err as Error).message).toContain(p);
-}
 
 describe('readSafetensors', () => {
   it('reads a file written by the reference safetensors package (make_safetensors.py)', () => {
@@ -82,7 +71,7 @@ describe('writeSafetensors', () => {
     const one = new Map<string, NdArray>([['x', { dtype: 'float32', shape: [1], data: new Float32Array([1]) }]]);
     writeSafetensors(p, one);
     const bad = new Map<string, NdArray>([['x', { dtype: 'float32', shape: [2], data: new Float32Array([1]) }]]);
-    expectError(() => writeSafetensors(p, bad), 'BAD_INPUT', 'tensor "x"');
+    expectDensePoseError(() => writeSafetensors(p, bad), 'BAD_INPUT', 'tensor "x"');
     expect(vals(readSafetensors(p).tensors.get('x'))).toEqual([1]);
   });
 });
@@ -97,10 +86,10 @@ describe('readSafetensors bad input', () => {
     const p = join(tmp, 'cut.safetensors');
     for (let cut = 0; cut < good.length; cut += 5) {
       writeFileSync(p, good.subarray(0, cut));
-      expectError(() => readSafetensors(p), 'TRUNCATED_FILE', p);
+      expectDensePoseError(() => readSafetensors(p), 'TRUNCATED_FILE', p);
     }
     writeFileSync(p, good.subarray(0, good.length - 3));
-    expectError(() => readSafetensors(p), 'TRUNCATED_FILE', p, 'tensor "backbone.conv.bias"');
+    expectDensePoseError(() => readSafetensors(p), 'TRUNCATED_FILE', p, 'tensor "backbone.conv.bias"');
   });
 
   it('rejects a corrupt header, bad offsets, holes and unknown dtypes by name', () => {
@@ -111,16 +100,16 @@ describe('readSafetensors bad input', () => {
       b.write(j, 8);
       return b;
     };
-    expectError(() => readSafetensors(Buffer.from('not a safetensors file at all'), { name: 'x.st' }), 'BAD_FILE', 'x.st');
+    expectDensePoseError(() => readSafetensors(Buffer.from('not a safetensors file at all'), { name: 'x.st' }), 'BAD_FILE', 'x.st');
     const j = '{"a": ';
     const broken = Buffer.alloc(8 + j.length);
     broken.writeBigUInt64LE(BigInt(j.length), 0);
     broken.write(j, 8);
-    expectError(() => readSafetensors(broken, { name: 'x.st' }), 'BAD_FILE', 'x.st', 'JSON');
-    expectError(() => readSafetensors(make({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8)), 'BAD_FILE', 'tensor "w"', 'needs 12');
-    expectError(() => readSafetensors(make({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8)), 'UNSUPPORTED', 'tensor "w"', 'F32');
-    expectError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [1], data_offsets: [1, 2] } }, 2)), 'BAD_FILE', 'tensor "w"', 'hole');
-    expectError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 3)), 'BAD_FILE', 'after the last tensor');
-    expectError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [-1], data_offsets: [0, 1] } }, 1)), 'BAD_FILE', 'tensor "w"', 'shape');
+    expectDensePoseError(() => readSafetensors(broken, { name: 'x.st' }), 'BAD_FILE', 'x.st', 'JSON');
+    expectDensePoseError(() => readSafetensors(make({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8)), 'BAD_FILE', 'tensor "w"', 'needs 12');
+    expectDensePoseError(() => readSafetensors(make({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, 8)), 'UNSUPPORTED', 'tensor "w"', 'F32');
+    expectDensePoseError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [1], data_offsets: [1, 2] } }, 2)), 'BAD_FILE', 'tensor "w"', 'hole');
+    expectDensePoseError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, 3)), 'BAD_FILE', 'after the last tensor');
+    expectDensePoseError(() => readSafetensors(make({ w: { dtype: 'U8', shape: [-1], data_offsets: [0, 1] } }, 1)), 'BAD_FILE', 'tensor "w"', 'shape');
   });
 });
