@@ -10,6 +10,8 @@ export interface DataSetConfig {
   ratio?: number;
   /** Multiplier of this set's DensePose losses (e.g. < 1 for pseudo-labels). @default 1 */
   lossWeight?: number;
+  /** `dense`: annotations with `dp_dense` train on every pixel (docs/dense-targets.md); `points`: sampled points only. @default 'dense' */
+  targets?: 'dense' | 'points';
 }
 
 export interface SolverConfig {
@@ -117,7 +119,10 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
   if (solver.imsPerBatch < 1) throw fail('solver.imsPerBatch must be ≥ 1');
   if (input.minSizeTrain.length === 0) throw fail('input.minSizeTrain must list at least one size');
   const model = typeof raw.model === 'string' ? JSON.parse(readFileSync(resolve(baseDir, raw.model), 'utf8')) : raw.model;
-  const data = (raw.data ?? []).map((d) => ({ ...d, path: resolve(baseDir, d.path) }));
+  const data = (raw.data ?? []).map((d, i) => {
+    if (d.targets !== undefined && d.targets !== 'dense' && d.targets !== 'points') throw fail(`Unknown data[${i}].targets "${d.targets as string}". Expected one of: dense, points.`);
+    return { ...d, path: resolve(baseDir, d.path) };
+  });
   return {
     model,
     mode,
