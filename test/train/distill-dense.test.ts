@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as DenseIuvModule from '../../src/data/dense-iuv.ts';
 import type { DenseIuv } from '../../src/data/dense-iuv.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { loadTrainingSet } from '../../src/train/datasets.ts';
@@ -16,7 +17,7 @@ import { syntheticImage, tinyModelFile } from '../infer/helpers.ts';
 // Capture every map distill encodes (the fused chart, before 8-bit quantisation).
 const written: DenseIuv[] = [];
 vi.mock('../../src/data/dense-iuv.ts', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('../../src/data/dense-iuv.ts')>();
+  const mod = await importOriginal<typeof DenseIuvModule>();
   return {
     ...mod,
     encodeDenseIuvPng: (map: DenseIuv) => {
