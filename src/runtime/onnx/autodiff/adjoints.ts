@@ -96,6 +96,10 @@ export function unbroadcast(c: AdjointContext, grad: string, operand: string, ou
 /** Gradient wrt input `i` of an elementwise binary op. */
 function binaryGrad(c: AdjointContext, i: number, grad: () => string): string | undefined {
   if (!c.need[i]) return undefined;
+  // Against a scalar (a constant like 0.5), the operand is not broadcast.
+  const others = c.node.inputs.filter((v, k) => k !== i && k > (c.node.opType === 'Where' ? 0 : -1));
+  const od = c.dims(c.node.inputs[i]!);
+  if (others.every((o) => c.dims(o)?.every((d) => d === 1) && (c.dims(o)!.length <= (od?.length ?? 0) || c.dims(o)!.length === 0))) return grad();
   return unbroadcast(c, grad(), c.node.inputs[i]!, c.node.outputs[0]!);
 }
 

@@ -17,8 +17,19 @@ export interface GradientRequest {
   wrt: readonly string[];
 }
 
+/** Gradient value names by wrt name; `reached` lists those a path from the seeds reaches (the rest are zeros). */
+export interface Gradients {
+  grads: Map<string, string>;
+  reached: Set<string>;
+}
+
 /** Append the gradient nodes; returns wrt name → name of its gradient value (zeros where no path leads). */
 export function addGradients(graph: GraphBuilder, request: GradientRequest): Map<string, string> {
+  return addGradientsReport(graph, request).grads;
+}
+
+/** {@link addGradients}, also saying which wrt values the seeds reach. */
+export function addGradientsReport(graph: GraphBuilder, request: GradientRequest): Gradients {
   const nodes = graph.nodes.slice();
   const wrt = new Set(request.wrt);
   // Values that depend on some wrt value (only they can carry a gradient).
@@ -55,8 +66,13 @@ export function addGradients(graph: GraphBuilder, request: GradientRequest): Map
   }
 
   const out = new Map<string, string>();
-  for (const w of request.wrt) out.set(w, grads.get(w) ?? zerosLike(graph, w));
-  return out;
+  const reached = new Set<string>();
+  for (const w of request.wrt) {
+    const gw = grads.get(w);
+    if (gw) reached.add(w);
+    out.set(w, gw ?? zerosLike(graph, w));
+  }
+  return { grads: out, reached };
 }
 
 function zerosLike(graph: GraphBuilder, value: string): string {

@@ -4,7 +4,7 @@ import type { Parameter } from '../../parameter.ts';
 import type { OnnxInputSpec } from '../export.ts';
 import type { OnnxElemType } from '../graph.ts';
 import { OnnxExecutor, type OnnxValue } from '../onnx-executor.ts';
-import { addGradients } from './reverse.ts';
+import { addGradientsReport } from './reverse.ts';
 
 /** Prefix of the graph outputs holding parameter gradients: `grad.<parameter name>` (our layout, e.g. HWIO). */
 export const GRAD_PREFIX = 'grad.';
@@ -34,6 +34,8 @@ export interface TrainStageSpec {
   /** Emit the forward and losses; `host` declares extra graph inputs (targets from the host). */
   build(ex: OnnxExecutor, inputs: OnnxValue[], host: HostInputs): TrainStageResult;
   docString?: string;
+  /** Emit gradients (false: a forward-only graph with parameters as inputs). @default true */
+  gradients?: boolean;
 }
 
 /** Declares graph inputs the host feeds every step (targets, index lists, masks), any rank and dtype. */
@@ -48,7 +50,7 @@ export interface TrainStage {
   /** Graph input name → parameter fed from the module each step. */
   parameterInputs: ReadonlyMap<string, Parameter>;
   lossNames: readonly string[];
-  /** Parameter name → gradient output name. */
+  /** Parameter name → gradient output name; only parameters the losses reach (tfjs skips the others too). */
   gradientOutputs: ReadonlyMap<string, string>;
   /** Stage input name → gradient output name. */
   inputGradientOutputs: ReadonlyMap<string, string>;
@@ -97,17 +99,19 @@ export function buildTrainStage(spec: TrainStageSpec): TrainStage {
   for (const name of inputGrads) {
     if (!spec.inputs.some((s) => s.name === name)) throw new DensePoseError('BAD_OPTION', `buildTrainStage: inputGradients names "${name}", which is not a stage input`);
   }
-  const grads = addGradients(g, { losses: losses.map(([, v]) => v), seeds, wrt: [...params, ...inputGrads] });
   const gradientOutputs = new Map<string, string>();
   const inputGradientOutputs = new Map<string, string>();
-  const emit = (wrt: string, into: Map<string, string>) => {
-    const out = `${GRAD_PREFIX}${wrt}`;
-    g.node('Identity', [grads.get(wrt)!], {}, [out]);
-    g.outputs.push({ name: out, dims: g.dimsOf(wrt) ?? [], type: 'float32' });
-    into.set(wrt, out);
-  };
-  for (const p of params) emit(p, gradientOutputs);
-  for (const i of inputGrads) emit(i, inputGradientOutputs);
+  if (spec.gradients ?? true) {
+    const { grads, reached } = addGradientsReport(g, { losses: losses.map(([, v]) => v), seeds, wrt: [...params, ...inputGrads] });
+    const emit = (wrt: string, into: Map<string, string>) => {
+      const out = `${GRAD_PREFIX}${wrt}`;
+      g.node('Identity', [grads.get(wrt)!], {}, [out]);
+      g.outputs.push({ name: out, dims: g.dimsOf(wrt) ?? [], type: 'float32' });
+      into.set(wrt, out);
+    };
+    for (const p of params) if (reached.has(p)) emit(p, gradientOutputs);
+    for (const i of inputGrads) emit(i, inputGradientOutputs);
+  }
   return {
     bytes: g.toModelBytes({ docString: spec.docString ?? 'training stage: forward + losses + gradients' }),
     parameterInputs: ex.parameterInputs,
