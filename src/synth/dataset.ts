@@ -1,6 +1,7 @@
 // The data set writer: N images rendered in parallel workers (or in-process), each written as
 // images/NNNNNN.png (or .jpg) and iuv/NNNNNN.png (R, G, B = I, U·255, V·255), all annotations in
-// one COCO-DensePose annotations.json, the evaluation body in body/, and optionally a preview
+// one COCO-DensePose annotations.json (each person with DensePose labels also points at its pixels
+// of the IUV PNG: `dp_dense`, docs/dense-targets.md), the evaluation body in body/, and optionally a preview
 // sheet. Every image depends only on (seed, index), so the output is byte-identical for a seed
 // whatever the number of workers.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,7 @@ export async function writeImage(job: ImageJob, index: number, render: (o: Rende
     iuv[3 * p + 2] = Math.round(scene.v[p]! * 255);
   }
   await sharp(iuv, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 6 }).toFile(join(job.out, 'iuv', `${stem}.png`));
+  for (const a of anns) if (a.dp_x) a.dp_dense = { iuv: `iuv/${stem}.png`, region: [0, 0, W, H], mask: 'segmentation' };
   return anns;
 }
 

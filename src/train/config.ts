@@ -12,6 +12,8 @@ export interface DataSetConfig {
   ratio?: number;
   /** Multiplier of this set's DensePose losses (e.g. < 1 for pseudo-labels). @default 1 */
   lossWeight?: number;
+  /** `dense`: annotations with `dp_dense` train on every pixel (docs/dense-targets.md); `points`: sampled points only. @default 'dense' */
+  targets?: 'dense' | 'points';
 }
 
 export interface SolverConfig {
@@ -104,7 +106,7 @@ const INPUT_DEFAULTS: InputConfig = {
 };
 
 const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'name', 'comment'] as const;
-const DATA_KEYS = ['path', 'ratio', 'lossWeight'] as const;
+const DATA_KEYS = ['path', 'ratio', 'lossWeight', 'targets'] as const;
 /** Sizes beyond this are typos (a 100000-pixel side would not fit in memory anyway). */
 const MAX_SIDE = 16384;
 
@@ -157,6 +159,9 @@ function checkData(raw: unknown, baseDir: string, where: string): DataSetConfig[
     if (typeof entry.path !== 'string' || entry.path === '') throw new DensePoseError('BAD_CONFIG', `data[${i}].path must be a folder or JSON file path, got ${JSON.stringify(entry.path)}`, { where });
     if (entry.ratio !== undefined) checkNumber(entry.ratio, `data[${i}].ratio`, (n) => n > 0, 'a number > 0', where);
     if (entry.lossWeight !== undefined) checkNumber(entry.lossWeight, `data[${i}].lossWeight`, (n) => n >= 0, 'a number ≥ 0', where);
+    if (entry.targets !== undefined && entry.targets !== 'dense' && entry.targets !== 'points') {
+      throw new DensePoseError('BAD_CONFIG', `Unknown data[${i}].targets ${JSON.stringify(entry.targets)}. Expected one of: dense, points.`, { where });
+    }
     return { ...(entry as unknown as DataSetConfig), path: resolve(baseDir, entry.path) };
   });
 }

@@ -51,7 +51,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   seedInit(config.seed * 7919 + 1);
   const rcnn = buildDensePoseRcnn(modelConfig);
   if (config.init && !options.resume) loadCheckpoint(config.init, rcnn.model, { strict: false });
-  const datasets = await Promise.all(config.data.map((d) => loadTrainingSet(d.path, { ratio: d.ratio, symmetry: options.symmetry, onSkip: options.onBadImage })));
+  const datasets = await Promise.all(config.data.map((d) => loadTrainingSet(d.path, { ratio: d.ratio, targets: d.targets, symmetry: options.symmetry, onSkip: options.onBadImage })));
   const loader = new DataLoader({
     datasets,
     batchSize: config.solver.imsPerBatch,
