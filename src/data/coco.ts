@@ -1,5 +1,5 @@
 // COCO JSON: types and validating readers for ground truth and detection results.
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../io.ts';
 import { DensePoseError } from '../errors.ts';
 import { rleArea, rleRuns, rleToBbox } from './mask.ts';
 import type { BoxXywh, Rle, UncompressedRle } from './mask.ts';
@@ -77,32 +77,8 @@ export interface LoadedResult extends CocoResult {
   index: number;
 }
 
-/** Parse a JSON file; a syntax error names the file and the line/column. */
-export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DensePoseError('NOT_FOUND', `cannot read: ${(e as Error).message}`, { where: path, cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    // V8 gives either "at position N" or a quoted snippet around the error; find it in the text.
-    const m = /position (\d+)/.exec(msg);
-    const snip = /"(?:\.\.\.)?([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(msg);
-    let pos = m ? Number(m[1]) : -1;
-    if (pos < 0 && snip && snip[1]) pos = text.indexOf(snip[1]);
-    let place = '';
-    if (pos >= 0) {
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      place = ` at line ${line}, column ${pos - before.lastIndexOf('\n')}`;
-    }
-    throw new DensePoseError('BAD_FILE', `malformed JSON${place}: ${msg}`, { where: path, cause: e });
-  }
-}
+/** Parse a JSON file; errors name the file (and the line/column of a syntax error). */
+export { readJsonFile } from '../io.ts';
 
 export function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);

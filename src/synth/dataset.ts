@@ -114,10 +114,14 @@ function prepareOutDir(out: string, force: boolean): void {
   mkdirSync(join(out, 'iuv'), { recursive: true });
 }
 
-/** Start a worker; from a source checkout (.ts) it first registers tsx's loader, as the main thread runs under it. */
+/**
+ * Start a worker: `worker.js` next to this module in the built package; from a source checkout (.ts)
+ * `worker.ts`, after registering tsx's loader, as the main thread runs under it.
+ */
 function spawnWorker(job: ImageJob): Worker {
-  const url = new URL('./worker.ts', import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: job });
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url, { workerData: job });
   // the ESM entry of tsx/esm/api (require.resolve would give the CommonJS one)
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   const api = pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
