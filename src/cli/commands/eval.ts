@@ -1,5 +1,6 @@
-import { DensePoseError, unknownValue } from '../../errors.ts';
-import { loadCocoJson, readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { DensePoseError } from '../../errors.ts';
+import { readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { loadCocoDensePoseJson } from '../../data/coco-densepose.ts';
 import { loadSmplBodyModel } from '../../eval/body-model.ts';
 import { summarizeOne } from '../../eval/coco-eval.ts';
 import { evaluateDensePose } from '../../eval/densepose-eval.ts';
@@ -8,7 +9,7 @@ import { decodeDensePoseResults } from '../../eval/densepose-results.ts';
 import { evaluateDetections } from '../../eval/detection-eval.ts';
 import { formatTable } from '../../eval/report.ts';
 import type { EvalSummary } from '../../eval/report.ts';
-import { optFlag, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optString, parseArgs } from '../args.ts';
 
 const MODES = ['gps', 'gpsm', 'iou', 'bbox', 'segm', 'all'] as const;
 type Mode = (typeof MODES)[number];
@@ -29,11 +30,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const gtPath = optString(args, 'gt'), predPath = optString(args, 'pred');
   if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required. ${USAGE}`);
-  const mode = (optString(args, 'mode') ?? 'all') as Mode;
-  if (!MODES.includes(mode)) throw unknownValue('eval mode', mode, MODES);
+  const mode: Mode = optChoice(args, 'mode', MODES, 'all');
   const bodyDir = optString(args, 'body');
-  const gt = loadCocoJson(gtPath);
-  const raw = readJsonFile(predPath);
+  const gt = loadCocoDensePoseJson(gtPath);
+  const raw = readJsonFile(predPath, 'results file');
   const results = validateCocoResults(raw, gt, predPath);
   const hasUv = results.length > 0 && results.every((r) => r.uv_data !== undefined);
   const hasSegm = results.length > 0 && results.every((r) => r.segmentation !== undefined);
