@@ -73,9 +73,16 @@ export interface TrainConfig {
   seed: number;
   /** Weights to start from (safetensors), e.g. a converted detectron2 checkpoint. */
   init?: string;
+  /**
+   * What computes losses and gradients: `onnx` = forward + backward graphs on ONNX Runtime (native, fast),
+   * `tfjs` = the TensorFlow.js reference. Optimiser, schedule, checkpoints and data are the same. @default 'onnx'
+   */
+  engine: TrainEngine;
 }
 
 export const TRAIN_MODES = ['end2end', 'head'] as const;
+export const TRAIN_ENGINES = ['onnx', 'tfjs'] as const;
+export type TrainEngine = (typeof TRAIN_ENGINES)[number];
 
 const SOLVER_DEFAULTS: SolverConfig = {
   baseLr: 0.01,
@@ -107,6 +114,8 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
   if (raw.model === undefined) throw fail('"model" is required (a model config object or a path to one)');
   const mode = raw.mode ?? 'end2end';
   if (!(TRAIN_MODES as readonly string[]).includes(mode)) throw fail(`Unknown mode "${mode}". Expected one of: ${TRAIN_MODES.join(', ')}.`);
+  const engine = raw.engine ?? 'onnx';
+  if (!(TRAIN_ENGINES as readonly string[]).includes(engine)) throw fail(`Unknown engine "${engine}". Expected one of: ${TRAIN_ENGINES.join(', ')}.`);
   const solver = { ...SOLVER_DEFAULTS, ...(raw.solver ?? {}) };
   const input = { ...INPUT_DEFAULTS, ...(raw.input ?? {}) };
   for (const [k, v] of Object.entries(solver)) {
@@ -130,6 +139,7 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     input,
     seed: raw.seed ?? 0,
     init: raw.init ? resolve(baseDir, raw.init) : undefined,
+    engine,
   };
 }
 

@@ -1,19 +1,22 @@
 import { join } from 'node:path';
-import { DensePoseError } from '../../errors.ts';
+import { DensePoseError, unknownValue } from '../../errors.ts';
 import type { BackendName } from '../../runtime/backend.ts';
-import { loadTrainConfig } from '../../train/config.ts';
+import { loadTrainConfig, TRAIN_ENGINES, type TrainEngine } from '../../train/config.ts';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/onnx/session.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { train } from '../../train/train.ts';
 import { parseArgs, optFlag, optString } from '../args.ts';
 import { createProgress } from '../progress.ts';
 import { plotRunCurves, trainSymmetry } from './train-support.ts';
 
-const HELP = `Usage: densepose train --config CFG.json --out RUN [--data DIR ...] [--resume] [--max-iter N] [--backend wasm|cpu|tensorflow]
+const HELP = `Usage: densepose train --config CFG.json --out RUN [--data DIR ...] [--resume] [--max-iter N] [--engine onnx|tfjs] [--ep cpu|cuda|...] [--backend wasm|cpu|tensorflow]
 
 Trains detector + DensePose head (config "mode": "end2end") or the head on ground-truth boxes ("head").
 Writes RUN/metrics.jsonl (one row per iteration), RUN/checkpoints/ (atomic, last K kept),
 RUN/curves.png and RUN/model_final.safetensors. Ctrl-C saves a checkpoint and exits; --resume
-continues from the newest checkpoint with the same data order.`;
+continues from the newest checkpoint with the same data order.
+--engine: onnx (default; forward + backward graphs on ONNX Runtime, --ep picks its execution provider)
+or tfjs (the TensorFlow.js reference); the config's "engine" key says the same.`;
 
 function formatLosses(row: MetricsRow): string {
   if (row.val) return Object.entries(row.val).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
@@ -26,13 +29,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const args = parseArgs(argv, { values: ['config', 'out', 'data', 'max-iter', 'backend'], flags: ['resume'] }, 'train');
+  const args = parseArgs(argv, { values: ['config', 'out', 'data', 'max-iter', 'backend', 'engine', 'ep'], flags: ['resume'] }, 'train');
   const configPath = optString(args, 'config');
   const out = optString(args, 'out');
   if (!configPath || !out) throw new DensePoseError('BAD_OPTION', `densepose train: --config and --out are required\n\n${HELP}`);
   const config = loadTrainConfig(configPath);
   const data = args.options.get('data');
   if (data) config.data = data.map((path) => ({ path }));
+  const engine = optString(args, 'engine');
+  if (engine !== undefined && !(TRAIN_ENGINES as readonly string[]).includes(engine)) throw unknownValue('--engine', engine, TRAIN_ENGINES);
+  const ep = optString(args, 'ep');
+  if (ep !== undefined && !(EXECUTION_PROVIDERS as readonly string[]).includes(ep)) throw unknownValue('--ep', ep, EXECUTION_PROVIDERS);
   const maxIter = optString(args, 'max-iter');
   if (maxIter) config.solver.maxIter = Number(maxIter);
 
@@ -52,6 +59,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
       resume: optFlag(args, 'resume'),
       signal: ac.signal,
       backend: optString(args, 'backend') as BackendName | undefined,
+      engine: engine as TrainEngine | undefined,
+      executionProvider: ep as ExecutionProvider | undefined,
       symmetry: await trainSymmetry(),
       onBadImage: (file, reason) => bad.push(`${file}: ${reason}`),
       onLog: (row) => {
