@@ -111,7 +111,7 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
   const dy = dy0(c);
   const wd = c.dims(w);
   if (!wd || wd.length !== 4 || wd.some((d) => d < 0)) throw new DensePoseError('UNSUPPORTED', `ONNX reverse mode: Conv ${node.name} needs a static 4-D weight`);
-  const [co, cig, kh, kw] = wd as [number, number, number, number];
+  const [, , kh, kw] = wd as [number, number, number, number];
   const strides = attrInts(node, 'strides', [1, 1]);
   const pads = attrInts(node, 'pads', [0, 0, 0, 0]);
   const dil = attrInts(node, 'dilations', [1, 1]);
