@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'UNSUPPORTED',
   'NUMERIC',
   'ABORTED',
+  'NETWORK',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

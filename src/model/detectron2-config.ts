@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DensePoseError } from '../errors.ts';
 import { fromConfig, type ModelConfig } from './config.ts';
+import { loadDensePoseRcnnConfig } from './densepose-rcnn.ts';
 import type { DensePoseHeadConfigInput } from './densepose/config.ts';
 
 type Node = Record<string, unknown>;
@@ -199,6 +200,7 @@ export function detectron2ConfigToModelConfig(cfg: Node, where: string, name?: s
   const iou = list('MODEL.RPN.IOU_THRESHOLDS');
   const json = {
     name: name ?? basename(where).replace(/\.ya?ml$/i, ''),
+    detectron2: name ?? basename(where).replace(/\.ya?ml$/i, ''),
     comment: `converted from the detectron2 config ${basename(where)}`,
     backbone: {
       depth: num('MODEL.RESNETS.DEPTH'),
@@ -263,4 +265,11 @@ export function loadDetectron2Config(path: string, overrides: readonly string[] 
 /** True for `.yaml` / `.yml` paths (detectron2 configs), false for our `.json`. */
 export function isYamlConfig(path: string): boolean {
   return /\.ya?ml$/i.test(path);
+}
+
+/** A model config file of either kind: our JSON (configs/*.json) or a detectron2 yaml (with overrides). */
+export function loadModelConfigFile(path: string, overrides: readonly string[] = []): ModelConfig {
+  if (isYamlConfig(path)) return loadDetectron2Config(path, overrides);
+  if (overrides.length > 0) throw new DensePoseError('BAD_OPTION', `config overrides (${overrides.join(' ')}) apply to detectron2 yaml configs only`, { where: path });
+  return loadDensePoseRcnnConfig(path);
 }

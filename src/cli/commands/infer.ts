@@ -9,6 +9,9 @@ import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
 import { loadCocoJson } from '../../data/coco.ts';
 import { basename } from 'node:path';
+import { PREPROCESS_MODES, type PreprocessMode } from '../../infer/preprocess.ts';
+import { looksLikeModelName } from '../../zoo/index.ts';
+import { pullProgressBar } from './models.ts';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
@@ -24,11 +27,15 @@ Images named by integers (COCO file names) keep them as image_id; otherwise ids 
 Unreadable inputs are skipped, listed at the end, and make the exit code 1.
 
 Options:
-  --model FILE        model file (safetensors with its config) (default ${DEFAULT_MODEL})
+  --model FILE|NAME   model file (safetensors with its config), or a zoo model name such as R_50_FPN_s1x
+                      (downloaded and converted once; "densepose models list") (default ${DEFAULT_MODEL})
   --config FILE       model config JSON overriding the one in the model file
   --out DIR           output folder (required)
   --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
-  --score S           keep people scoring above S (default 0.5)
+  --score S           keep people scoring above S (default: the config's for detectron2 models, e.g.
+                      0.05 for the zoo; 0.5 for ours)
+  --preprocess P      image resize: detectron2 (Pillow's uint8 bilinear, as DefaultPredictor) | float
+                      (default: detectron2 for detectron2 models, else float)
   --video-fps N       resample videos to N frames per second (default: the video's rate)
   --backend B         ${INFER_BACKENDS.join(' | ')} (default onnx)
   --ep NAME           ONNX Runtime execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
@@ -43,7 +50,7 @@ Options:
 export async function inferCommand(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help'] },
+    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help'] },
     'infer',
   );
   if (optFlag(args, 'help')) {
@@ -53,7 +60,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out');
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
-  if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
@@ -61,7 +68,9 @@ export async function inferCommand(argv: string[]): Promise<number> {
   if (!(INFER_BACKENDS as readonly string[]).includes(backend)) throw unknownValue('backend (--backend)', backend, INFER_BACKENDS);
   const ep = optString(args, 'ep', 'cpu')!;
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(ep)) throw unknownValue('execution provider (--ep)', ep, EXECUTION_PROVIDERS);
-  const score = optNumber(args, 'score', 0.5, 'infer');
+  const score = optString(args, 'score') === undefined ? undefined : optNumber(args, 'score', 0, 'infer');
+  const preprocess = optString(args, 'preprocess');
+  if (preprocess !== undefined && !(PREPROCESS_MODES as readonly string[]).includes(preprocess)) throw unknownValue('preprocess (--preprocess)', preprocess, PREPROCESS_MODES);
   const fps = optString(args, 'video-fps') === undefined ? undefined : optNumber(args, 'video-fps', 0, 'infer');
   const minSize = optString(args, 'min-size') === undefined ? undefined : optNumber(args, 'min-size', 0, 'infer');
   const maxSize = optString(args, 'max-size') === undefined ? undefined : optNumber(args, 'max-size', 0, 'infer');
@@ -75,7 +84,9 @@ export async function inferCommand(argv: string[]): Promise<number> {
     ...(config ? { config } : {}),
     backend: backend as InferBackend,
     executionProvider: ep as ExecutionProvider,
-    scoreThreshold: score,
+    ...(score !== undefined ? { scoreThreshold: score } : {}),
+    ...(preprocess !== undefined ? { preprocess: preprocess as PreprocessMode } : {}),
+    ...(optFlag(args, 'quiet') ? {} : { onProgress: pullProgressBar(model) }),
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
