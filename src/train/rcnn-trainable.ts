@@ -37,7 +37,7 @@ export function xyxy(people: readonly PersonTarget[]): Float32Array {
 function toTarget(p: PersonTarget): DensePoseTarget | null {
   const d = p.densepose;
   if (!d) return null;
-  return { box: p.box, points: { x: d.x, y: d.y, i: d.i, u: d.u, v: d.v }, masks: d.masks ?? null };
+  return { box: p.box, points: { x: d.x, y: d.y, i: d.i, u: d.u, v: d.v, weight: d.weight }, masks: d.masks ?? null, dense: d.dense ?? null };
 }
 
 /** DensePose RoIs of one image and the target of each. */

@@ -26,8 +26,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dp-ortrain-'));
   const data = join(dir, 'synth');
   await generateDataset({ out: data, images: 2, seed: 11, width: 160, height: 120, workers: 0, bodyRows: 60 });
-  const loader = new DataLoader({ datasets: [await loadTrainingSet(data)], batchSize: 2, seed: 4, augment: { minSizes: [120], maxSize: 320, flipProbability: 0, colorJitter: 0 } });
-  batch = await loader.batch(0);
+  // A mixed batch: the first image with dense targets (dp_dense), the second with sampled points.
+  const aug = { minSizes: [120], maxSize: 320, flipProbability: 0, colorJitter: 0 };
+  const dense = await new DataLoader({ datasets: [await loadTrainingSet(data, { targets: 'dense' })], batchSize: 2, seed: 4, augment: aug }).batch(0);
+  const points = await new DataLoader({ datasets: [await loadTrainingSet(data, { targets: 'points' })], batchSize: 2, seed: 4, augment: aug }).batch(0);
+  batch = [dense[0]!, points[1]!];
+  expect(batch[0]!.people.some((p) => p.densepose?.dense)).toBe(true);
+  expect(batch[1]!.people.some((p) => p.densepose && !p.densepose.dense && p.densepose.x.length > 0)).toBe(true);
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,5 +1,5 @@
 import type { RoiSamples, RpnTargets } from '../../model/losses.ts';
-import { planPoints, warpMaskToRoi, type DensePoseLossOptions, type DensePoseTarget } from '../../model/densepose/losses.ts';
+import { planDense, planPoints, warpMaskToRoi, type DensePoseLossOptions, type DensePoseTarget } from '../../model/densepose/losses.ts';
 import type { OnnxTensor } from '../../runtime/onnx/session.ts';
 
 /**
@@ -84,7 +84,8 @@ export class DensePoseTargetBuilder {
 
   /**
    * Add one image's RoIs (`boxes` `[K,4]`) and targets; `weight` multiplies its losses (dataset weight / images).
-   * As `densePoseLosses`: without any foreground point the image adds nothing.
+   * As `densePoseLosses`: sparse points (bilinear taps) and dense RoIs (each foreground cell a one-tap
+   * point, `planDense` weights), the same normalisers; without any foreground point or cell the image adds nothing.
    */
   add(boxes: Float32Array, targets: readonly (DensePoseTarget | null)[], weight: number): void {
     const { outH: h, outW: w } = this;
@@ -95,40 +96,64 @@ export class DensePoseTargetBuilder {
     this.rois += k;
     const sW = new Float32Array(k * h * w * s);
     const plan = planPoints(boxes, targets, h, w);
-    let fg = 0;
+    // Dense RoIs (dp_dense): every foreground cell is a "point" with one tap on its own cell.
+    const dense = planDense(boxes, targets, h, w, s);
+    let fg = dense.foreground;
     for (const i of plan.i) if (i > 0) fg++;
     if (fg > 0) {
       const wt = this.options.weights;
       const cellOffset = base * h * w;
-      for (let j = 0; j < plan.count; j++) {
+      const hw = h * w;
+      // Normalisers as densePoseLosses: I is a weighted mean over points and cells, S over mask cells.
+      let iNorm = 0;
+      for (const x of plan.w) iNorm += x;
+      for (let c = 0; c < dense.part.length; c++) if (dense.part[c]! > 0) iNorm += dense.pointWeight[c]!;
+      const addPoint = (cells: readonly number[], taps: readonly number[], part: number, pw: number, u: number, v: number) => {
         for (let t = 0; t < 4; t++) {
-          this.iCells.push(cellOffset + plan.cells[4 * j + t]!);
-          this.iTaps.push(plan.weights[4 * j + t]!);
+          this.iCells.push(cellOffset + cells[t]!);
+          this.iTaps.push(taps[t]!);
         }
         const row = new Array<number>(p).fill(0);
-        row[plan.i[j]!] = (wt.part * weight) / plan.count;
+        row[part] = (wt.part * weight * pw) / iNorm;
         this.iW.push(...row);
-        if (plan.i[j]! > 0) {
+        if (part > 0) {
           for (let t = 0; t < 4; t++) {
-            this.uvCells.push((cellOffset + plan.cells[4 * j + t]!) * p + plan.i[j]!);
-            this.uvTaps.push(plan.weights[4 * j + t]!);
+            this.uvCells.push((cellOffset + cells[t]!) * p + part);
+            this.uvTaps.push(taps[t]!);
           }
-          this.uvW.push(wt.points * weight);
-          this.uT.push(plan.u[j]!);
-          this.vT.push(plan.v[j]!);
+          this.uvW.push(wt.points * weight * pw);
+          this.uT.push(u);
+          this.vT.push(v);
         }
+      };
+      for (let j = 0; j < plan.count; j++) {
+        addPoint(Array.from(plan.cells.subarray(4 * j, 4 * j + 4)), Array.from(plan.weights.subarray(4 * j, 4 * j + 4)), plan.i[j]!, plan.w[j]!, plan.u[j]!, plan.v[j]!);
       }
+      dense.rois.forEach((roi, r) => {
+        for (let c = 0; c < hw; c++) {
+          const q = r * hw + c;
+          const part = dense.part[q]!;
+          if (part === 0) continue;
+          const cell = roi * hw + c;
+          addPoint([cell, cell, cell, cell], [1, 0, 0, 0], part, dense.pointWeight[q]!, dense.u[q]!, dense.v[q]!);
+        }
+      });
       const withMask: number[] = [];
-      targets.forEach((t, i) => t?.masks && withMask.push(i));
-      const cellW = withMask.length ? (wt.segm * weight) / (withMask.length * h * w) : 0;
+      targets.forEach((t, i) => t?.masks && !t.dense && withMask.push(i));
+      let sNorm = withMask.length * hw;
+      for (const x of dense.segmWeight) sNorm += x;
+      const cellW = sNorm > 0 ? (wt.segm * weight) / sNorm : 0;
       for (const i of withMask) {
         const t = targets[i]!;
         const warped = warpMaskToRoi(t.masks!, t.box, boxes.subarray(4 * i, 4 * i + 4), h, w);
         for (let c = 0; c < warped.length; c++) {
           const label = s === 2 ? (warped[c]! > 0 ? 1 : 0) : warped[c]!;
-          sW[(i * h * w + c) * s + label] = cellW;
+          sW[(i * hw + c) * s + label] = cellW;
         }
       }
+      dense.rois.forEach((roi, r) => {
+        for (let c = 0; c < hw; c++) sW[(roi * hw + c) * s + dense.segmLabel[r * hw + c]!] = cellW * dense.segmWeight[r * hw + c]!;
+      });
     }
     for (const v of sW) this.sW.push(v);
   }
