@@ -36,7 +36,8 @@ export function formatError(command: string | undefined, e: unknown): string {
   const prefix = command ? `densepose ${command}` : 'densepose';
   const d = asDensePoseError(e);
   const strip = (text: string) => {
-    let t = text.split('\n')[0]!.trim();
+    // usage text after a blank line is dropped; other lines (lists of tensors, …) join the one line
+    let t = text.split('\n\n')[0]!.replace(/\s*\n\s*/g, ' ').trim();
     for (const p of [`${prefix}:`, 'densepose:']) if (t.startsWith(p)) t = t.slice(p.length).trim();
     return t.replace(/[.:]$/, '');
   };

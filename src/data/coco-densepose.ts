@@ -46,11 +46,26 @@ export function validateDensePoseAnnotation(a: CocoAnnotation, where: string): v
       throw new DensePoseError('SHAPE_MISMATCH', `must be 14 entries (one per coarse part), got ${Array.isArray(a.dp_masks) ? a.dp_masks.length : typeof a.dp_masks}`, { where: at('dp_masks') });
     }
     a.dp_masks.forEach((m, i) => {
-      if (!m || (Array.isArray(m) && m.length === 0)) return;
+      if (m === null || m === 0 || (Array.isArray(m) && m.length === 0)) return;
       const r = rleRuns(m as Rle | UncompressedRle, at(`dp_masks[${i}]`));
       if (r.height !== 256 || r.width !== 256) throw new DensePoseError('SHAPE_MISMATCH', `is ${r.height}×${r.width}, expected 256×256`, { where: at(`dp_masks[${i}]`) });
     });
   }
+}
+
+/**
+ * The one validator of COCO-DensePose ground truth, shared by every reader (train, eval, distill):
+ * COCO structure, then every person's DensePose fields; errors name the file and the annotation id.
+ */
+export function validateCocoDensePose(raw: unknown, where: string): CocoDataset {
+  const data = validateCocoDataset(raw, where);
+  for (const a of data.annotations) validateDensePoseAnnotation(a, where);
+  return data;
+}
+
+/** Read and validate a COCO-DensePose JSON file (annotations only, no images). */
+export function loadCocoDensePoseJson(path: string): CocoDataset {
+  return validateCocoDensePose(readJsonFile(path, 'COCO-DensePose JSON'), path);
 }
 
 /** A person's training targets. */
@@ -111,8 +126,7 @@ export interface CocoDensePoseDataset {
 
 /** Read and validate a COCO-DensePose JSON file (and its images when `imageDir` is given). */
 export async function loadCocoDensePose(path: string, options: LoadCocoDensePoseOptions = {}): Promise<CocoDensePoseDataset> {
-  const data = validateCocoDataset(readJsonFile(path), path);
-  for (const a of data.annotations) validateDensePoseAnnotation(a, path);
+  const data = loadCocoDensePoseJson(path);
   const skipped: { image: CocoImage; reason: string }[] = [];
   let images = data.images;
   if (options.imageDir) {

@@ -91,6 +91,19 @@ export function checkBox(v: unknown, where: string): BoxXywh {
   return v as BoxXywh;
 }
 
+/** A COCO `segmentation`: polygons of ≥ 3 finite points, or a well-formed RLE (decoded lazily later). */
+function checkSegmentation(v: unknown, where: string): void {
+  if (Array.isArray(v)) {
+    v.forEach((p, i) => {
+      if (!Array.isArray(p) || p.length < 6 || p.length % 2 !== 0 || !p.every(isFiniteNumber)) {
+        throw new DensePoseError('BAD_INPUT', `polygon ${i} must be an even list of ≥ 6 finite numbers [x0, y0, x1, y1, …]`, { where });
+      }
+    });
+    return;
+  }
+  rleRuns(v as Rle, where);
+}
+
 /**
  * Check the COCO structure of a ground-truth dataset (images, annotations, categories), naming the
  * annotation id and field of any error. DensePose fields are checked by `coco-densepose.ts`.
@@ -130,6 +143,7 @@ export function validateCocoDataset(raw: unknown, where: string): CocoDataset {
       throw new DensePoseError('BAD_INPUT', `field "iscrowd" must be 0 or 1, got ${JSON.stringify(o.iscrowd)}`, { where: at });
     }
     o.iscrowd = o.iscrowd ? 1 : 0;
+    if (o.segmentation !== undefined) checkSegmentation(o.segmentation, `${at} field "segmentation"`);
   });
   (d.categories as unknown[]).forEach((c, i) => {
     const o = c as Record<string, unknown>;
@@ -184,6 +198,7 @@ export function validateCocoResults(raw: unknown, gt: CocoDataset, where: string
       }
       if (typeof o.uv_data !== 'string') throw new DensePoseError('BAD_INPUT', '"uv_data" must be a base64 PNG string', { where: at });
     }
+    if (o.segmentation !== undefined) checkSegmentation(o.segmentation, `${at} "segmentation"`);
     let area: number;
     let bbox: BoxXywh;
     if (hasBox) {

@@ -16,8 +16,16 @@ export interface TrainingSetOptions {
   /** @default 'dense' */
   targets?: TargetKind;
   symmetry?: FlipSymmetry;
-  /** Report images that are missing or do not decode (they are skipped). */
+  /** Report images that are missing or do not decode (they are skipped), and annotations dropped (see {@link isTrainableBox}). */
   onSkip?: (file: string, reason: string) => void;
+}
+
+/**
+ * Boxes under one pixel wide or high cannot train a detector: the box deltas take log(w), so a
+ * zero-area box makes the loss infinite. Such annotations are dropped and reported.
+ */
+export function isTrainableBox(a: CocoAnnotation): boolean {
+  return a.bbox[2] >= 1 && a.bbox[3] >= 1;
 }
 
 /** `DIR` (with `annotations.json` and `images/`) or a JSON file (images beside it, or in `images/` beside it). */
@@ -67,7 +75,13 @@ export async function loadTrainingSet(path: string, options: TrainingSetOptions 
     file: join(imageDir, im.file_name),
     width: im.width,
     height: im.height,
-    people: (ds.annotationsByImage.get(im.id) ?? []).map((a) => annotationToPerson(a, (options.targets ?? 'dense') === 'dense' ? dirname(json) : undefined)),
+    people: (ds.annotationsByImage.get(im.id) ?? [])
+      .filter((a) => {
+        if (isTrainableBox(a)) return true;
+        options.onSkip?.(json, `annotation id ${a.id} (image ${im.id}): box ${a.bbox[2]}×${a.bbox[3]} is under 1 pixel wide or high, dropped`);
+        return false;
+      })
+      .map((a) => annotationToPerson(a, (options.targets ?? 'dense') === 'dense' ? dirname(json) : undefined)),
   }));
   return { name: path, images, ratio: options.ratio, symmetry: options.symmetry };
 }

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { DensePoseError } from '../errors.ts';
 import { Rng } from './random.ts';
 import { denseFromPng, readIuvPng, segmentationMask, type IuvPng } from '../data/dense-iuv.ts';
 import { flipPerson, resizeShortestEdge } from './augment.ts';
@@ -58,7 +59,7 @@ export class DataLoader {
   constructor(readonly options: LoaderOptions) {
     const ratios = options.datasets.map((d) => (d.images.length > 0 ? (d.ratio ?? 1) : 0));
     const total = ratios.reduce((a, b) => a + b, 0);
-    if (total <= 0) throw new Error('DataLoader: no training images in any data set');
+    if (total <= 0) throw new DensePoseError('BAD_INPUT', `no usable training images in ${options.datasets.map((d) => d.name).join(', ') || 'the data sets'} (every image is missing or failed to decode)`);
     let acc = 0;
     this.cumulative = ratios.map((r) => (acc += r / total));
   }

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { ensureDir } from '../../io.ts';
+import { catchInterrupts } from '../interrupt.ts';
 import { dirname } from 'node:path';
-import { DensePoseError, unknownValue } from '../../errors.ts';
-import { BACKENDS, type BackendName } from '../../runtime/backend.ts';
+import { DensePoseError } from '../../errors.ts';
+import { BACKENDS } from '../../runtime/backend.ts';
 import { distill, mergeShardFiles, parseTransforms, resolveShard, resolveTeacherFile } from '../../train/distill/index.ts';
 import type { FlipSymmetry } from '../../train/sample.ts';
-import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
 
 const HELP = `Usage: densepose distill --teacher RUN|MODEL --images DIR --out PSEUDO.json [options]
@@ -47,7 +49,7 @@ function mergeCommand(argv: string[]): number {
   const args = parseArgs(argv, { values: ['out'], flags: ['help'] }, 'distill merge');
   const out = optString(args, 'out');
   if (!out || args.positional.length === 0) throw new DensePoseError('BAD_OPTION', `densepose distill merge: give the shard files and --out\n\n${HELP}`);
-  mkdirSync(dirname(out), { recursive: true });
+  ensureDir(dirname(out));
   const merged = mergeShardFiles(args.positional, out);
   console.log(`densepose distill merge: ${args.positional.length} shards → ${merged.images.length} images, ${merged.annotations.length} people → ${out}`);
   return 0;
@@ -66,16 +68,14 @@ export async function distillCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out');
   const missing = [!teacher && '--teacher', !images && '--images', !out && '--out'].filter(Boolean);
   if (missing.length) throw new DensePoseError('BAD_OPTION', `densepose distill: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required\n\n${HELP}`);
-  const shardCount = optString(args, 'shard-count') === undefined ? undefined : optNumber(args, 'shard-count', 1, 'distill');
+  const shardCount = optOptionalNumber(args, 'shard-count', { integer: true, min: 1, max: 1000000 });
   const { shard, source: shardSource } = resolveShard(optString(args, 'shard'), shardCount);
   if (shardSource !== '--shard' && shardSource !== 'default') console.error(`densepose distill: shard ${shard.index}/${shard.count} from ${shardSource}`);
-  const score = optNumber(args, 'score', 0.8, 'distill');
-  if (!(score >= 0 && score <= 1)) throw new DensePoseError('BAD_OPTION', `densepose distill: --score must be in [0, 1], got ${score}`);
+  const score = optNumber(args, 'score', 0.8, 'distill', { min: 0, max: 1 });
   const transforms = parseTransforms(optString(args, 'transforms', 'flip')!, '--transforms');
-  const backend = optString(args, 'backend', 'wasm')!;
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw unknownValue('backend (--backend)', backend, BACKENDS);
-  const maxPoints = optNumber(args, 'max-points', 150, 'distill');
-  const maxSize = optString(args, 'max-size') === undefined ? undefined : optNumber(args, 'max-size', 0, 'distill');
+  const backend = optChoice(args, 'backend', BACKENDS, 'wasm');
+  const maxPoints = optNumber(args, 'max-points', 150, 'distill', { integer: true, min: 1, max: 100000 });
+  const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
   resolveTeacherFile(teacher!);
   if (!existsSync(images!) || !statSync(images!).isDirectory()) throw new DensePoseError('NOT_FOUND', '--images must be a folder of images', { where: images });
   const symmetry = transforms.flip ? await flipSymmetry() : undefined;
@@ -83,10 +83,8 @@ export async function distillCommand(argv: string[]): Promise<number> {
     console.warn('densepose distill: no flip symmetry table available; running without the flip transform');
     transforms.flip = false;
   }
-  mkdirSync(dirname(out!), { recursive: true });
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.on('SIGINT', onSigint);
+  ensureDir(dirname(out!));
+  const interrupt = catchInterrupts('stopping after the current image (nothing is written; rerun to label again)');
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
     const { labels, failed } = await distill({
@@ -100,10 +98,10 @@ export async function distillCommand(argv: string[]): Promise<number> {
       maxPoints,
       maxSize,
       denseDir: optFlag(args, 'no-dense') ? false : optString(args, 'dense-dir'),
-      backend: backend as BackendName,
+      backend,
       recursive: optFlag(args, 'recursive'),
       keepEmptyImages: optFlag(args, 'keep-empty'),
-      signal: ac.signal,
+      signal: interrupt.signal,
       onImage: ({ done, total, people }) => {
         progress ??= createProgress(total, `distill ${shard.index}/${shard.count}`);
         progress.tick(1, `${people} people`);
@@ -114,6 +112,6 @@ export async function distillCommand(argv: string[]): Promise<number> {
     console.log(`densepose distill: ${labels.images.length} images, ${labels.annotations.length} people (${labels.distill.transforms}, score ≥ ${score}) → ${out}`);
     return failed.length ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -1,5 +1,6 @@
-import { DensePoseError, unknownValue } from '../../errors.ts';
-import { loadCocoJson, readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { DensePoseError } from '../../errors.ts';
+import { readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { loadCocoDensePoseJson } from '../../data/coco-densepose.ts';
 import { loadSmplBodyModel } from '../../eval/body-model.ts';
 import { summarizeOne } from '../../eval/coco-eval.ts';
 import { evaluateDensePose } from '../../eval/densepose-eval.ts';
@@ -12,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { FINE_PART_NAMES } from '../../data/parts.ts';
 import { formatPointReport, pointReport } from '../../eval/point-report.ts';
 import { saveConfusionPng } from '../../vis/confusion.ts';
-import { optFlag, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optString, parseArgs } from '../args.ts';
 
 const MODES = ['gps', 'gpsm', 'iou', 'bbox', 'segm', 'all'] as const;
 type Mode = (typeof MODES)[number];
@@ -39,13 +40,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   const gtPath = optString(args, 'gt'), predPath = optString(args, 'pred');
   if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required. ${USAGE}`);
-  const mode = (optString(args, 'mode') ?? 'all') as Mode;
-  if (!MODES.includes(mode)) throw unknownValue('eval mode', mode, MODES);
-  const report = optString(args, 'report');
-  if (report !== undefined && !(REPORTS as readonly string[]).includes(report)) throw unknownValue('eval report (--report)', report, REPORTS);
+  const mode: Mode = optChoice(args, 'mode', MODES, 'all');
+  const report = optChoice(args, 'report', REPORTS);
   const bodyDir = optString(args, 'body');
-  const gt = loadCocoJson(gtPath);
-  const raw = readJsonFile(predPath);
+  const gt = loadCocoDensePoseJson(gtPath);
+  const raw = readJsonFile(predPath, 'results file');
   const results = validateCocoResults(raw, gt, predPath);
   const hasUv = results.length > 0 && results.every((r) => r.uv_data !== undefined);
   const hasSegm = results.length > 0 && results.every((r) => r.segmentation !== undefined);
