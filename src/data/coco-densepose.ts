@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { DensePoseError } from '../errors.ts';
 import { readJsonFile, validateCocoDataset } from './coco.ts';
 import type { CocoAnnotation, CocoDataset, CocoImage } from './coco.ts';
+import { validateDenseRef } from './dense-iuv.ts';
 import { decodeMask, rleRuns } from './mask.ts';
 import type { BoxXywh, Rle, UncompressedRle } from './mask.ts';
 
@@ -15,6 +16,10 @@ const DP_ARRAYS = ['dp_x', 'dp_y', 'dp_I', 'dp_U', 'dp_V'] as const;
 /** Check a person's DensePose fields; throws BAD_INPUT naming `annotation id N field "…"`. */
 export function validateDensePoseAnnotation(a: CocoAnnotation, where: string): void {
   const at = (field: string) => `${where}: annotation id ${a.id} field "${field}"`;
+  if (a.dp_dense !== undefined) {
+    const seg = a.segmentation as { counts?: unknown } | undefined;
+    validateDenseRef(a.dp_dense, !!seg && !Array.isArray(seg) && seg.counts !== undefined, `${where}: annotation id ${a.id}`);
+  }
   const present = DP_ARRAYS.filter((k) => a[k] !== undefined);
   if (present.length === 0 && a.dp_masks === undefined) return; // a person without DensePose labels
   if (present.length !== DP_ARRAYS.length) {

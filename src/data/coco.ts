@@ -3,6 +3,7 @@ import { readJsonFile } from '../io.ts';
 import { DensePoseError } from '../errors.ts';
 import { rleArea, rleRuns, rleToBbox } from './mask.ts';
 import type { BoxXywh, Rle, UncompressedRle } from './mask.ts';
+import type { DenseIuvRef } from './dense-iuv.ts';
 
 export interface CocoImage {
   id: number;
@@ -33,6 +34,8 @@ export interface DensePoseAnnotationFields {
   dp_V: number[];
   /** 14 coarse part masks, RLE of 256×256 over the box, or empty (`[]`/`0`) where the part is absent. */
   dp_masks?: (Rle | UncompressedRle | [] | 0 | null)[];
+  /** Our extension: dense I, U, V (+ confidence) of every pixel, in a PNG (docs/dense-targets.md). */
+  dp_dense?: DenseIuvRef;
 }
 
 export interface CocoAnnotation extends Partial<DensePoseAnnotationFields> {

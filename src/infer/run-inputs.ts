@@ -3,10 +3,10 @@
 import { ensureDir } from '../io.ts';
 import { basename, extname, join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
-import { drawBoxes, drawParts, drawUvIsolines, savePng, toChallengeResult, wholeImageIUV, type ChallengeResult, type RgbImage, writeFileAtomic } from '../vis/index.ts';
+import { drawBoxes, drawParts, drawUvIsolines, savePng, wholeImageIUV, type RgbImage, writeFileAtomic } from '../vis/index.ts';
 import type { DensePose } from './densepose.ts';
 import { mediaKind, readImage } from './image-io.ts';
-import type { DensePosePerson } from './types.ts';
+import type { DensePoseCocoResult, DensePosePerson } from './types.ts';
 import { createVideoWriter, probeVideo, readVideoFrames } from './video-io.ts';
 
 export const VIS_KINDS = ['parts', 'uv', 'boxes'] as const;
@@ -51,7 +51,7 @@ export interface ImageRecord {
 
 export interface RunInputsReport {
   /** COCO DensePose challenge results, also written to `results.json`. */
-  results: ChallengeResult[];
+  results: DensePoseCocoResult[];
   /** Images and frames with their ids, also written to `images.json`. */
   images: ImageRecord[];
   /** Inputs that could not be read or processed, with the reason. */
@@ -131,7 +131,7 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   let done = 0;
 
   const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
-    for (const p of people) report.results.push(await toChallengeResult(p, id));
+    for (const p of people) report.results.push(p.toCocoResult(id));
     report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
     if (writeIuv) {
       const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);

@@ -1,6 +1,7 @@
 // The data set writer: N images rendered in parallel workers (or in-process), each written as
 // images/NNNNNN.png (or .jpg) and iuv/NNNNNN.png (R, G, B = I, U·255, V·255), all annotations in
-// one COCO-DensePose annotations.json, the evaluation body in body/, and optionally a preview
+// one COCO-DensePose annotations.json (each person with DensePose labels also points at its pixels
+// of the IUV PNG: `dp_dense`, docs/dense-targets.md), the evaluation body in body/, and optionally a preview
 // sheet. Every image depends only on (seed, index), so the output is byte-identical for a seed
 // whatever the number of workers.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -105,6 +106,7 @@ export async function writeImage(job: ImageJob, index: number, render: (o: Rende
     iuv[3 * p + 2] = Math.round(scene.v[p]! * 255);
   }
   await writeFileAtomic(join(job.out, 'iuv', `${stem}.png`), await sharp(iuv, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer());
+  for (const a of anns) if (a.dp_x) a.dp_dense = { iuv: `iuv/${stem}.png`, region: [0, 0, W, H], mask: 'segmentation' };
   return anns;
 }
 
@@ -131,10 +133,14 @@ function prepareOutDir(out: string, force: boolean): void {
   writeFileAtomicSync(join(out, INCOMPLETE_MARKER), [Buffer.from('densepose synth is writing this folder; a rerun overwrites it\n')]);
 }
 
-/** Start a worker; from a source checkout (.ts) it first registers tsx's loader, as the main thread runs under it. */
+/**
+ * Start a worker: `worker.js` next to this module in the built package; from a source checkout (.ts)
+ * `worker.ts`, after registering tsx's loader, as the main thread runs under it.
+ */
 function spawnWorker(job: ImageJob): Worker {
-  const url = new URL('./worker.ts', import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: job });
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url, { workerData: job });
   // the ESM entry of tsx/esm/api (require.resolve would give the CommonJS one)
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   const api = pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;

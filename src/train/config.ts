@@ -12,6 +12,8 @@ export interface DataSetConfig {
   ratio?: number;
   /** Multiplier of this set's DensePose losses (e.g. < 1 for pseudo-labels). @default 1 */
   lossWeight?: number;
+  /** `dense`: annotations with `dp_dense` train on every pixel (docs/dense-targets.md); `points`: sampled points only. @default 'dense' */
+  targets?: 'dense' | 'points';
 }
 
 export interface SolverConfig {
@@ -75,9 +77,16 @@ export interface TrainConfig {
   seed: number;
   /** Weights to start from (safetensors), e.g. a converted detectron2 checkpoint. */
   init?: string;
+  /**
+   * What computes losses and gradients: `onnx` = forward + backward graphs on ONNX Runtime (native, fast),
+   * `tfjs` = the TensorFlow.js reference. Optimiser, schedule, checkpoints and data are the same. @default 'onnx'
+   */
+  engine: TrainEngine;
 }
 
 export const TRAIN_MODES = ['end2end', 'head'] as const;
+export const TRAIN_ENGINES = ['onnx', 'tfjs'] as const;
+export type TrainEngine = (typeof TRAIN_ENGINES)[number];
 
 const SOLVER_DEFAULTS: SolverConfig = {
   baseLr: 0.01,
@@ -103,8 +112,8 @@ const INPUT_DEFAULTS: InputConfig = {
   colorJitter: 0.2,
 };
 
-const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'name', 'comment'] as const;
-const DATA_KEYS = ['path', 'ratio', 'lossWeight'] as const;
+const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'engine', 'name', 'comment'] as const;
+const DATA_KEYS = ['path', 'ratio', 'lossWeight', 'targets'] as const;
 /** Sizes beyond this are typos (a 100000-pixel side would not fit in memory anyway). */
 const MAX_SIDE = 16384;
 
@@ -157,6 +166,9 @@ function checkData(raw: unknown, baseDir: string, where: string): DataSetConfig[
     if (typeof entry.path !== 'string' || entry.path === '') throw new DensePoseError('BAD_CONFIG', `data[${i}].path must be a folder or JSON file path, got ${JSON.stringify(entry.path)}`, { where });
     if (entry.ratio !== undefined) checkNumber(entry.ratio, `data[${i}].ratio`, (n) => n > 0, 'a number > 0', where);
     if (entry.lossWeight !== undefined) checkNumber(entry.lossWeight, `data[${i}].lossWeight`, (n) => n >= 0, 'a number ≥ 0', where);
+    if (entry.targets !== undefined && entry.targets !== 'dense' && entry.targets !== 'points') {
+      throw new DensePoseError('BAD_CONFIG', `Unknown data[${i}].targets ${JSON.stringify(entry.targets)}. Expected one of: dense, points.`, { where });
+    }
     return { ...(entry as unknown as DataSetConfig), path: resolve(baseDir, entry.path) };
   });
 }
@@ -185,6 +197,8 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     if (!isObject(v)) throw new DensePoseError('BAD_CONFIG', `"${key}" must be an object`, { where });
     checkKeys(v, key, valid, where);
   }
+  const engine = raw.engine ?? 'onnx';
+  if (!(TRAIN_ENGINES as readonly string[]).includes(engine)) throw new DensePoseError('BAD_CONFIG', `Unknown engine "${engine}". Expected one of: ${TRAIN_ENGINES.join(', ')}.`, { where });
   const solver = { ...SOLVER_DEFAULTS, ...(raw.solver ?? {}) };
   const input = { ...INPUT_DEFAULTS, ...(raw.input ?? {}) };
   checkSolver(solver, where);
@@ -210,6 +224,7 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     input,
     seed: raw.seed ?? 0,
     init: raw.init ? resolve(baseDir, raw.init) : undefined,
+    engine,
   };
 }
 

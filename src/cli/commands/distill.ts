@@ -4,7 +4,7 @@ import { catchInterrupts } from '../interrupt.ts';
 import { dirname } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import { BACKENDS } from '../../runtime/backend.ts';
-import { distill, mergeShardFiles, parseShard, parseTransforms, resolveTeacherFile } from '../../train/distill/index.ts';
+import { distill, mergeShardFiles, parseTransforms, resolveShard, resolveTeacherFile } from '../../train/distill/index.ts';
 import type { FlipSymmetry } from '../../train/sample.ts';
 import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
@@ -16,14 +16,21 @@ Data distillation: the teacher (a \`densepose train\` run folder or a .safetenso
 the images of DIR under test-time transforms; detections are merged by weighted box fusion, dense
 outputs by averaged probabilities (flipped views mapped back through the part/UV symmetry), and
 people whose fused score passes --score become COCO-DensePose pseudo-labels with a confidence per
-point (dp_conf). Shards (--shard i/n) run anywhere; \`distill merge\` joins them into the file an
-unsharded run writes.
+point (dp_conf), and dense: a PNG per person (I, U, V, confidence over its box) named by dp_dense.
+Shards (--shard i/n, or a scheduler's array index) run anywhere; \`distill merge\` joins them into the
+file an unsharded run writes.
 
 Options:
   --transforms T   comma list of: flip, scales=N[,N...]   (default: flip at the teacher's own scale)
                    flip uses the synthetic body's symmetry table
   --score S        fused-score threshold in [0, 1] (default 0.8)
-  --shard i/n      label images with index % n == i of the sorted list (default 0/1)
+  --shard i/n      label images with index % n == i of the sorted list (default: from the
+                   scheduler, else 0/1): without --shard, a Kubernetes Indexed Job's
+                   JOB_COMPLETION_INDEX (with --shard-count = the Job's completions) or a Slurm
+                   array's SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT
+  --shard-count N  number of shards for a Kubernetes Indexed Job (overrides Slurm's count)
+  --dense-dir DIR  where the dense pseudo-label PNGs go (default: dense/ beside --out)
+  --no-dense       write sampled points only (no dp_dense)
   --max-points N   dense points per person at most (default 150)
   --max-size N     cap on the longest side at every scale (default: the teacher's)
   --backend B      ${BACKENDS.join(' | ')} (default wasm)
@@ -54,14 +61,16 @@ export async function distillCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === 'merge') return mergeCommand(argv.slice(1));
-  const args = parseArgs(argv, { values: ['teacher', 'images', 'out', 'transforms', 'score', 'shard', 'max-points', 'max-size', 'backend'], flags: ['recursive', 'keep-empty'] }, 'distill');
+  const args = parseArgs(argv, { values: ['teacher', 'images', 'out', 'transforms', 'score', 'shard', 'shard-count', 'max-points', 'max-size', 'backend', 'dense-dir'], flags: ['recursive', 'keep-empty', 'no-dense'] }, 'distill');
   if (args.positional.length) throw new DensePoseError('BAD_OPTION', `densepose distill: unexpected argument "${args.positional[0]}" (the only sub-command is "merge")`);
   const teacher = optString(args, 'teacher');
   const images = optString(args, 'images');
   const out = optString(args, 'out');
   const missing = [!teacher && '--teacher', !images && '--images', !out && '--out'].filter(Boolean);
   if (missing.length) throw new DensePoseError('BAD_OPTION', `densepose distill: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required\n\n${HELP}`);
-  const shard = parseShard(optString(args, 'shard', '0/1')!, '--shard');
+  const shardCount = optOptionalNumber(args, 'shard-count', { integer: true, min: 1, max: 1000000 });
+  const { shard, source: shardSource } = resolveShard(optString(args, 'shard'), shardCount);
+  if (shardSource !== '--shard' && shardSource !== 'default') console.error(`densepose distill: shard ${shard.index}/${shard.count} from ${shardSource}`);
   const score = optNumber(args, 'score', 0.8, 'distill', { min: 0, max: 1 });
   const transforms = parseTransforms(optString(args, 'transforms', 'flip')!, '--transforms');
   const backend = optChoice(args, 'backend', BACKENDS, 'wasm');
@@ -88,6 +97,7 @@ export async function distillCommand(argv: string[]): Promise<number> {
       shard,
       maxPoints,
       maxSize,
+      denseDir: optFlag(args, 'no-dense') ? false : optString(args, 'dense-dir'),
       backend,
       recursive: optFlag(args, 'recursive'),
       keepEmptyImages: optFlag(args, 'keep-empty'),
