@@ -8,17 +8,26 @@ import { exportStages } from './export-stages.ts';
 import { readImage, type RawImageInput } from './image-io.ts';
 import { loadModel } from './model-file.ts';
 import { DensePosePipeline, type StageRunner } from './pipeline.ts';
+import type { PreprocessMode } from './preprocess.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
 import { createTfjsStageRunner } from './tfjs-runner.ts';
 import type { DensePosePerson } from './types.ts';
+import type { PullProgress } from '../zoo/download.ts';
+import { resolveModelSource } from '../zoo/resolve.ts';
 
 export const INFER_BACKENDS = ['onnx', 'tfjs'] as const;
 export type InferBackend = (typeof INFER_BACKENDS)[number];
 
 /** Load-time options of {@link createDensePose}. */
 export interface CreateDensePoseOptions {
-  /** A model file (safetensors with the config JSON in its metadata under `config`), or a built model (not disposed by us). */
+  /**
+   * A model file (safetensors with the config JSON in its metadata under `config`), a model-zoo name
+   * (`'R_50_FPN_s1x'`: downloaded, verified and converted once into the cache; see `densepose models list`),
+   * or a built model (not disposed by us).
+   */
   model: string | DensePoseRcnn;
+  /** Progress of a zoo model's first download and conversion. */
+  onProgress?: (p: PullProgress) => void;
   /** Config overriding the one in the model file: a parsed config or a JSON file path. @default the file's metadata */
   config?: ModelConfig | string;
   /** Where the stages run: ONNX Runtime, or the modules on tfjs (fallback when ORT cannot start). @default 'onnx' */
@@ -29,8 +38,13 @@ export interface CreateDensePoseOptions {
   tfjsBackend?: BackendName;
   /** ORT intra-op threads; 0 = one per core. @default 0 */
   threads?: number;
-  /** Default for {@link EstimateOptions.scoreThreshold}. @default 0.5 */
+  /**
+   * Default for {@link EstimateOptions.scoreThreshold}.
+   * @default the config's `roiHeads.scoreThreshTest` for detectron2 models (configs naming one in `detectron2`: every zoo model), else 0.5
+   */
   scoreThreshold?: number;
+  /** Image resizing (see PrepareOptions.preprocess). @default 'detectron2' for detectron2 models, else 'float' */
+  preprocess?: PreprocessMode;
   /** Short side the images are resized to. @default the config's minSizeTest (800) */
   minSize?: number;
   /** Long-side limit. @default the config's maxSizeTest (1333) */
@@ -41,7 +55,7 @@ export interface CreateDensePoseOptions {
 
 /** Per-call options of {@link DensePose.estimate}. */
 export interface EstimateOptions {
-  /** Keep people scoring above this. @default the load-time scoreThreshold (0.5) */
+  /** Keep people scoring above this. @default the load-time scoreThreshold */
   scoreThreshold?: number;
   /** Most people per image. @default the config's detectionsPerImage */
   maxPeople?: number;
@@ -86,7 +100,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   await initBackend(options.tfjsBackend ? { backend: options.tfjsBackend } : {});
   const owned = typeof options.model === 'string';
   const config = typeof options.config === 'string' ? loadDensePoseRcnnConfig(options.config) : options.config;
-  const rcnn = typeof options.model === 'string' ? loadModel(options.model, config) : options.model;
+  const rcnn = typeof options.model === 'string' ? loadModel((await resolveModelSource(options.model, options.onProgress ? { onProgress: options.onProgress } : {})).path, config) : options.model;
   const spec = pipelineSpec(rcnn);
   let backend: InferBackend = options.backend ?? 'onnx';
   let runner: StageRunner | undefined;
@@ -109,7 +123,14 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   runner ??= createTfjsStageRunner(rcnn, { disposeModel: owned });
   const pipeline = new DensePosePipeline(spec, runner);
   const batchSize = options.batchSize ?? 4;
-  const loadTime = { minSize: options.minSize, maxSize: options.maxSize, scoreThreshold: options.scoreThreshold ?? 0.5 };
+  // detectron2's models get detectron2's test-time behaviour: its score threshold and its uint8 resize.
+  const fromDetectron2 = rcnn.config.detectron2 !== undefined;
+  const loadTime = {
+    minSize: options.minSize,
+    maxSize: options.maxSize,
+    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec.box.scoreThresh : 0.5),
+    preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
+  };
   let disposed = false;
 
   async function estimateMany(inputs: readonly ImageInput[], o: EstimateOptions): Promise<DensePosePerson[][]> {
@@ -122,6 +143,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
           ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
           ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
           scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+          preprocess: loadTime.preprocess,
           ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
         })),
       );

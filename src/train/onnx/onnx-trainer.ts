@@ -70,7 +70,9 @@ export class OnnxRcnnTrainer implements GradientTrainable {
   private async open(): Promise<NonNullable<OnnxRcnnTrainer['sessions']>> {
     if (this.sessions) return this.sessions;
     this.stages = buildTrainStages(this.rcnn, this.options.mode);
-    const open = (s: TrainStages['body']) => StageSession.create(s, this.sessionOptions);
+    // Parked (not spinning) intra-op threads unless asked: a step is thousands of short kernels, and spinning
+    // threads starve everything else on a shared machine.
+    const open = (s: TrainStages['body']) => StageSession.create(s, { spinning: false, ...this.sessionOptions });
     this.sessions = {
       body: await open(this.stages.body),
       bodyGrad: await open(this.stages.bodyGrad),
