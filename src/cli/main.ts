@@ -48,7 +48,7 @@ export function formatError(command: string | undefined, e: unknown): string {
   }
   const what = strip(d.detail ?? d.message);
   const where = d.where ? ` (${d.where})` : '';
-  const hint = d.code === 'BAD_OPTION' && command ? `; see densepose ${command} --help` : '';
+  const hint = d.code === 'BAD_OPTION' && command ? `${what.endsWith('?') ? ' See' : '; see'} densepose ${command} --help` : '';
   return `${prefix}: ${what}${where}${hint} [${d.code}]`;
 }
 
