@@ -4,7 +4,7 @@
 import { DensePoseError } from '../errors.ts';
 import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
 import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
-import { boxInference, type Detections } from '../model/roi-heads/box-head.ts';
+import { boxInference, type Detections } from '../model/roi-heads/box-inference.ts';
 import { type PixelImage, type PrepareOptions, prepareBatch } from './preprocess.ts';
 import { AnchorCache, proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';

@@ -24,7 +24,7 @@ Images named by integers (COCO file names) keep them as image_id; otherwise ids 
 Unreadable inputs are skipped, listed at the end, and make the exit code 1.
 
 Options:
-  --model FILE        model file (safetensors with its config) (default ${DEFAULT_MODEL})
+  --model PATH        model file (safetensors with its config) or model directory (densepose export) (default ${DEFAULT_MODEL})
   --config FILE       model config JSON overriding the one in the model file
   --out DIR           output folder (required)
   --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
