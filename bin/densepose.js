@@ -7,9 +7,11 @@ import { existsSync } from 'node:fs';
 const source = new URL('../src/cli/main.ts', import.meta.url);
 let tsx;
 if (existsSync(source)) tsx = await import('tsx/esm/api').catch(() => undefined);
+let cli;
 if (tsx) {
   tsx.register();
-  await import(source.href);
+  cli = await import(source.href);
 } else {
-  await import('../dist/cli/main.js');
+  cli = await import('../dist/cli/main.js');
 }
+await cli.runCli();
