@@ -12,6 +12,8 @@ export { isModelDir, openModelDir, readModelDir, type ModelDir, type ModelDirMet
 export { MODEL_DIR_FILES } from './infer/model-dir-files.ts';
 export { densePoseCacheDir } from './infer/cache-dir.ts';
 export type { PipelineSpec } from './infer/spec.ts';
+export type { DetectedBatch } from './infer/pipeline.ts';
+export type { Detections } from './model/roi-heads/box-inference.ts';
 export type { DensePoseJsonOptions, DensePoseMapJson } from './data/densepose-json.ts';
 export { DensePoseError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export type { ModelConfig } from './model/config.ts';

@@ -10,7 +10,7 @@ import type { ExecutionProvider } from '../runtime/onnx/session.ts';
 import { readImage, type RawImageInput } from './image-io.ts';
 import { cachedModelDir } from './model-cache.ts';
 import { isModelDir, openModelDir } from './model-dir.ts';
-import { DensePosePipeline, type StageRunner } from './pipeline.ts';
+import { DensePosePipeline, type DetectedBatch, type StageRunner } from './pipeline.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
@@ -73,6 +73,14 @@ export interface DensePose {
   estimate(image: ImageInput, options?: EstimateOptions): Promise<DensePosePerson[]>;
   /** People in each image (same order). */
   estimate(images: readonly ImageInput[], options?: EstimateOptions): Promise<DensePosePerson[][]>;
+  /**
+   * The detector alone on one batch (at most `batchSize` images): per image the detections (boxes in
+   * its pixels) and the feature maps {@link densepose} pools from. `estimate` = `detect` + `densepose`
+   * on the person boxes.
+   */
+  detect(images: readonly ImageInput[], options?: EstimateOptions): Promise<DetectedBatch>;
+  /** The DensePose head on `boxes[n]` (`[K,4]` xyxy in image n's pixels, with scores) of a detected batch. */
+  densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[]): Promise<DensePosePerson[][]>;
   dispose(): Promise<void>;
 }
 
@@ -183,19 +191,22 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   const loadTime = { minSize: options.minSize, maxSize: options.maxSize, scoreThreshold: options.scoreThreshold ?? 0.5 };
   let disposed = false;
 
+  const callOptions = (o: EstimateOptions) => ({
+    ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
+    ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
+    scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+    ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
+  });
+  const live = (what: string) => {
+    if (disposed) throw new DensePoseError('BAD_INPUT', `${what}: this DensePose was disposed`);
+  };
+
   async function estimateMany(inputs: readonly ImageInput[], o: EstimateOptions): Promise<DensePosePerson[][]> {
-    if (disposed) throw new DensePoseError('BAD_INPUT', 'estimate: this DensePose was disposed');
+    live('estimate');
     const out: DensePosePerson[][] = [];
     for (let i = 0; i < inputs.length; i += batchSize) {
       const images = await Promise.all(inputs.slice(i, i + batchSize).map((x) => readImage(x)));
-      out.push(
-        ...(await pipeline.run(images, {
-          ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
-          ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
-          scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
-          ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
-        })),
-      );
+      out.push(...(await pipeline.run(images, callOptions(o))));
     }
     return out;
   }
@@ -211,6 +222,15 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     fallbackReason,
     spec: spec!,
     estimate,
+    async detect(inputs, o = {}) {
+      live('detect');
+      if (inputs.length === 0 || inputs.length > batchSize) throw new DensePoseError('BAD_INPUT', `detect: takes 1 to batchSize (${batchSize}) images, got ${inputs.length}`);
+      return pipeline.detect(await Promise.all(inputs.map((x) => readImage(x))), callOptions(o));
+    },
+    async densepose(detected, boxes) {
+      live('densepose');
+      return pipeline.densepose(detected, boxes);
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;

@@ -10,7 +10,7 @@ export { modelDirOf, exportModelFile } from './export-model.ts';
 export { densePoseCacheDir } from './cache-dir.ts';
 export { exportStages, type StageGraphs } from './export-stages.ts';
 export { pipelineSpec, PIPELINE_SPEC_VERSION, type PipelineSpec } from './spec.ts';
-export { DensePosePipeline, type PipelineOptions, type StageRunner } from './pipeline.ts';
+export { DensePosePipeline, type DetectedBatch, type PipelineOptions, type StageRunner } from './pipeline.ts';
 export { createOrtStageRunner, type OrtModuleLike, type OrtStageRunnerOptions } from './ort-runner.ts';
 export { createTfjsStageRunner } from './tfjs-runner.ts';
 export { prepareBatch, type PixelImage, type PreparedBatch, type PrepareOptions } from './preprocess.ts';
