@@ -10,7 +10,7 @@ export { readModelConfig } from './infer/model-config.ts';
 export { exportModel, cachedModelDir, modelFingerprint, type ExportModelDirOptions, type ModelCacheOptions } from './infer/model-cache.ts';
 export { isModelDir, openModelDir, readModelDir, type ModelDir, type ModelDirMetadata } from './infer/model-dir.ts';
 export { MODEL_DIR_FILES } from './infer/model-dir-files.ts';
-export { densePoseCacheDir } from './infer/cache-dir.ts';
+export { cacheDir } from './infer/cache-dir.ts';
 export type { PipelineSpec } from './infer/spec.ts';
 export type { DetectedBatch } from './infer/pipeline.ts';
 export type { Detections } from './model/roi-heads/box-inference.ts';

@@ -16,7 +16,7 @@ function sourceOf(sub: string): string {
 describe('package', () => {
   it('every subpath export loads with its entry points', async () => {
     const expected: Record<string, string[]> = {
-      '.': ['createDensePose', 'exportModel', 'readModelConfig', 'densePoseCacheDir', 'DensePoseError'],
+      '.': ['createDensePose', 'exportModel', 'readModelConfig', 'cacheDir', 'DensePoseError'],
       './train': ['train', 'distill', 'mergeShards', 'validateRcnn', 'loadModel', 'saveModel'],
       './eval': ['evaluateDetections', 'evaluateDensePose', 'loadSmplBodyModel', 'encodeMask', 'readMat'],
       './synth': ['generateDataset', 'renderScene', 'flipSymmetry'],

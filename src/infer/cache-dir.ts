@@ -1,14 +1,13 @@
-// Where densepose-ts caches things (exported models; the model zoo's downloads share the root).
+// The one place that decides where densepose-ts caches downloaded and converted models on disk.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
- * The cache root: `$DENSEPOSE_CACHE`, else `$XDG_CACHE_HOME/densepose-ts`, else `~/.cache/densepose-ts`.
- * Users of the cache keep to their own subfolder (exported models: `exports/`).
+ * Cache root: `$DENSEPOSE_CACHE`, else `$XDG_CACHE_HOME/densepose-ts`, else `~/.cache/densepose-ts`.
+ * Callers keep their own sub-folder under it (zoo checkpoints under `zoo/`).
  */
-export function densePoseCacheDir(env: Readonly<Record<string, string | undefined>> = process.env, home: string = homedir()): string {
-  const own = env['DENSEPOSE_CACHE'];
-  if (own) return own;
-  const xdg = env['XDG_CACHE_HOME'];
-  return xdg ? join(xdg, 'densepose-ts') : join(home, '.cache', 'densepose-ts');
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['DENSEPOSE_CACHE']) return resolve(env['DENSEPOSE_CACHE']);
+  if (env['XDG_CACHE_HOME']) return resolve(env['XDG_CACHE_HOME'], 'densepose-ts');
+  return join(homedir(), '.cache', 'densepose-ts');
 }

@@ -11,9 +11,11 @@ import { readImage, type RawImageInput } from './image-io.ts';
 import { cachedModelDir } from './model-cache.ts';
 import { isModelDir, openModelDir } from './model-dir.ts';
 import { DensePosePipeline, type DetectedBatch, type StageRunner } from './pipeline.ts';
+import type { PreprocessMode } from './preprocess.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
+import type { PullProgress } from '../zoo/download.ts';
 
 export const INFER_BACKENDS = ['onnx', 'tfjs'] as const;
 export type InferBackend = (typeof INFER_BACKENDS)[number];
@@ -22,9 +24,13 @@ export type InferBackend = (typeof INFER_BACKENDS)[number];
 export interface CreateDensePoseOptions {
   /**
    * A model directory (`densepose export`), a model file (safetensors with the config JSON in its
-   * metadata under `config`; exported once to the cache, see `cache`), or a built model (not disposed by us).
+   * metadata under `config`; exported once to the cache, see `cache`), a model-zoo name
+   * (`'R_50_FPN_s1x'`: downloaded, verified and converted once into the cache; see `densepose models list`),
+   * or a built model (not disposed by us).
    */
   model: string | DensePoseRcnn;
+  /** Progress of a zoo model's first download and conversion. */
+  onProgress?: (p: PullProgress) => void;
   /** Config overriding the one in the model file: a parsed config or a JSON file path. @default the file's metadata */
   config?: ModelConfig | string;
   /** Where the stages run: ONNX Runtime, or the modules on tfjs (fallback when ORT cannot start). @default 'onnx' */
@@ -35,8 +41,13 @@ export interface CreateDensePoseOptions {
   tfjsBackend?: BackendName;
   /** ORT intra-op threads; 0 = one per core. @default 0 */
   threads?: number;
-  /** Default for {@link EstimateOptions.scoreThreshold}. @default 0.5 */
+  /**
+   * Default for {@link EstimateOptions.scoreThreshold}.
+   * @default the config's `roiHeads.scoreThreshTest` for detectron2 models (configs naming one in `detectron2`: every zoo model), else 0.5
+   */
   scoreThreshold?: number;
+  /** Image resizing (see PrepareOptions.preprocess). @default 'detectron2' for detectron2 models, else 'float' */
+  preprocess?: PreprocessMode;
   /** Short side the images are resized to. @default the config's minSizeTest (800) */
   minSize?: number;
   /** Long-side limit. @default the config's maxSizeTest (1333) */
@@ -45,14 +56,14 @@ export interface CreateDensePoseOptions {
   batchSize?: number;
   /**
    * Where a model file's ONNX export is cached: a cache root, or `false` to export in memory at every
-   * load. @default densePoseCacheDir() ($DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts)
+   * load. @default cacheDir() ($DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts)
    */
   cache?: string | false;
 }
 
 /** Per-call options of {@link DensePose.estimate}. */
 export interface EstimateOptions {
-  /** Keep people scoring above this. @default the load-time scoreThreshold (0.5) */
+  /** Keep people scoring above this. @default the load-time scoreThreshold */
   scoreThreshold?: number;
   /** Most people per image. @default the config's detectionsPerImage */
   maxPeople?: number;
@@ -118,9 +129,14 @@ async function buildFromFile(file: string, options: CreateDensePoseOptions): Pro
  * through the export cache (ONNX) or built on tfjs; a built model as given.
  */
 async function resolveModel(options: CreateDensePoseOptions, backend: InferBackend): Promise<ModelSource> {
-  const model = options.model;
+  let model = options.model;
   if (typeof model !== 'string') return { kind: 'rcnn', rcnn: model, owned: false };
-  if (!existsSync(model)) throw new DensePoseError('BAD_FILE', 'model not found (expected a model directory or a .safetensors model file)', { where: model });
+  if (!existsSync(model)) {
+    // a model-zoo name: pulled and converted into the cache on first use (the zoo loads tfjs, so only then)
+    const { resolveModelSource } = await import('../zoo/resolve.ts');
+    model = (await resolveModelSource(model, options.onProgress ? { onProgress: options.onProgress } : {})).path;
+    if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', 'model not found (expected a model directory, a .safetensors model file or a zoo model name)', { where: model });
+  }
   if (statSync(model).isDirectory()) {
     if (!isModelDir(model)) throw new DensePoseError('BAD_FILE', 'not a model directory (no spec.json); `densepose export` writes one', { where: model });
     if (backend === 'tfjs') throw new DensePoseError('BAD_OPTION', 'backend "tfjs" needs the model file (.safetensors); a model directory holds ONNX graphs only', { where: model });
@@ -188,13 +204,22 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   }
   const pipeline = new DensePosePipeline(spec!, runner);
   const batchSize = options.batchSize ?? 4;
-  const loadTime = { minSize: options.minSize, maxSize: options.maxSize, scoreThreshold: options.scoreThreshold ?? 0.5 };
+  // detectron2's models get detectron2's test-time behaviour: its score threshold and its uint8 resize.
+  const modelConfig = source.kind === 'rcnn' ? source.rcnn.config : openModelDir(source.dir).metadata.config;
+  const fromDetectron2 = modelConfig.detectron2 !== undefined;
+  const loadTime = {
+    minSize: options.minSize,
+    maxSize: options.maxSize,
+    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec!.box.scoreThresh : 0.5),
+    preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
+  };
   let disposed = false;
 
   const callOptions = (o: EstimateOptions) => ({
     ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
     ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
     scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+    preprocess: loadTime.preprocess,
     ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
   });
   const live = (what: string) => {

@@ -7,7 +7,7 @@ export { isModelDir, openModelDir, readModelDir, writeModelDir, type ModelDir, t
 export { MODEL_DIR_FILES, MODEL_DIR_VERSION } from './model-dir-files.ts';
 export { cachedModelDir, exportModel, modelFingerprint, EXPORTS_SUBDIR } from './model-cache.ts';
 export { modelDirOf, exportModelFile } from './export-model.ts';
-export { densePoseCacheDir } from './cache-dir.ts';
+export { cacheDir } from './cache-dir.ts';
 export { exportStages, type StageGraphs } from './export-stages.ts';
 export { pipelineSpec, PIPELINE_SPEC_VERSION, type PipelineSpec } from './spec.ts';
 export { DensePosePipeline, type DetectedBatch, type PipelineOptions, type StageRunner } from './pipeline.ts';

@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DensePoseError } from '../errors.ts';
 import type { ModelConfig } from '../model/config.ts';
-import { densePoseCacheDir } from './cache-dir.ts';
+import { cacheDir } from './cache-dir.ts';
 import { MODEL_DIR_VERSION } from './model-dir-files.ts';
 import { isModelDir } from './model-dir.ts';
 import { PIPELINE_SPEC_VERSION } from './spec.ts';
@@ -54,7 +54,7 @@ export function modelFingerprint(file: string, config?: ModelConfig): string {
 export interface ModelCacheOptions {
   /** Config overriding the model file's. */
   config?: ModelConfig;
-  /** Cache root. @default densePoseCacheDir() */
+  /** Cache root. @default cacheDir() */
   cacheDir?: string;
 }
 
@@ -65,7 +65,7 @@ export interface ModelCacheOptions {
 export async function cachedModelDir(file: string, options: ModelCacheOptions = {}): Promise<{ dir: string; exported: boolean }> {
   const path = resolve(file);
   const fingerprint = modelFingerprint(path, options.config);
-  const dir = join(options.cacheDir ?? densePoseCacheDir(), EXPORTS_SUBDIR, fingerprint);
+  const dir = join(options.cacheDir ?? cacheDir(), EXPORTS_SUBDIR, fingerprint);
   if (isModelDir(dir)) return { dir, exported: false };
   const { exportModelFile } = await import('./export-model.ts');
   await exportModelFile(path, dir, { ...(options.config ? { config: options.config } : {}), overwrite: 'keep', fingerprint });

@@ -2,6 +2,7 @@
 // body+RPN → TS proposals → box RoIAlign → box head → NMS → DensePose RoIAlign → DensePose head
 // → chart post-processing. No Node-only imports.
 import { DensePoseError } from '../errors.ts';
+import { applyConfidences, CONFIDENCE_HEADS, type ConfidenceArrays } from '../model/densepose/confidence.ts';
 import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
 import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
 import { boxInference, type Detections } from '../model/roi-heads/box-inference.ts';
@@ -207,6 +208,11 @@ export class DensePosePipeline {
         segmChannels: segm!.shape[3]!,
         patchChannels: fine!.shape[3]!,
       };
+      if (dp.confidences?.length) {
+        const raw: ConfidenceArrays = {};
+        for (const name of dp.confidences) raw[name] = tensor(out, CONFIDENCE_HEADS[name], 'densepose').data;
+        arrays.confidences = applyConfidences(arrays, raw, dp.segmConfidenceEpsilon ?? 0.01);
+      }
       const imageBoxes = new Float32Array(4 * chunk.length);
       chunk.forEach((job, j) => imageBoxes.set(job.box, 4 * j));
       chartOutputsToResults(arrays, imageBoxes).forEach((densepose, j) => {

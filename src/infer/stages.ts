@@ -2,6 +2,7 @@
 // outputs and a forward written against `Executor<T>`. The ONNX export (export-stages.ts) traces the
 // forwards with the ONNX executor; the tfjs runner (tfjs-runner.ts) runs the same forwards on tfjs.
 // The dynamic work between stages (proposals, RoIAlign, NMS, chart post-processing) is pipeline.ts.
+import { CONFIDENCE_HEADS, confidenceHeadNames } from '../model/densepose/confidence.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import type { Executor } from '../runtime/executor.ts';
 import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, DENSEPOSE_OUTPUTS, LEVELS, type StageName } from './stage-names.ts';
@@ -28,7 +29,8 @@ export interface StageDefinition {
  * - `body`: `image` `[N,H,W,3]` (H, W multiples of the size divisibility) → `p2..p6` `[N,H_l,W_l,C]`,
  *   `rpn_logits_l` `[N,H_l,W_l,A]`, `rpn_deltas_l` `[N,H_l,W_l,4A]`, and `dp_features` `[N,H/4,W/4,C']` with a decoder;
  * - `boxHead`: `pooled` `[R,r,r,C]` → `cls_logits` `[R,K+1]`, `bbox_deltas` `[R,4M]`;
- * - `densepose`: `pooled` `[K,h,w,C']` → `coarse_segm`, `fine_segm`, `u`, `v` `[K,Hout,Wout,·]`.
+ * - `densepose`: `pooled` `[K,h,w,C']` → `coarse_segm`, `fine_segm`, `u`, `v` `[K,Hout,Wout,·]`, then the raw
+ *   confidence maps the model has (`sigma_2`, `kappa_u`, `kappa_v`, `fine_segm_confidence`, `coarse_segm_confidence`).
  */
 export function stageDefinitions(rcnn: DensePoseRcnn): Record<StageName, StageDefinition> {
   const { model, densepose } = rcnn;
@@ -37,6 +39,7 @@ export function stageDefinitions(rcnn: DensePoseRcnn): Record<StageName, StageDe
   const r = model.roi_heads.options.poolerResolution;
   const [ph, pw] = densepose.config.poolerResolution;
   const dpChannels = decoder ? densepose.config.decoderNumClasses : densepose.config.inChannels;
+  const confidences = confidenceHeadNames(densepose.config.uvConfidence, densepose.config.segmConfidence);
   return {
     body: {
       name: 'body',
@@ -66,10 +69,10 @@ export function stageDefinitions(rcnn: DensePoseRcnn): Record<StageName, StageDe
       name: 'densepose',
       doc: `${name}: DensePose head + chart predictor`,
       inputs: [{ name: 'pooled', shape: [-1, ph, pw, dpChannels] }],
-      outputs: [...DENSEPOSE_OUTPUTS],
+      outputs: [...DENSEPOSE_OUTPUTS, ...confidences.map((n) => CONFIDENCE_HEADS[n])],
       forward<T>(ex: Executor<T>, [x]: T[]): T[] {
         const o = densepose.forwardHead(ex, x!);
-        return [o.coarseSegm, o.fineSegm, o.u, o.v];
+        return [o.coarseSegm, o.fineSegm, o.u, o.v, ...confidences.map((n) => o.confidences![n]!)];
       },
     },
   };

@@ -3,11 +3,11 @@
 // same people as the in-memory export; a model file is exported once and found again by fingerprint.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cachedModelDir, createDensePose, densePoseCacheDir, exportModel, MODEL_DIR_FILES, modelFingerprint, openModelDir, readModelConfig } from '../../src/index.ts';
+import { cachedModelDir, createDensePose, cacheDir, exportModel, MODEL_DIR_FILES, modelFingerprint, openModelDir, readModelConfig } from '../../src/index.ts';
 import { exportCommand } from '../../src/cli/commands/export.ts';
 import { syntheticImage, tinyModelFile } from './helpers.ts';
 
@@ -106,11 +106,11 @@ console.log(JSON.stringify({ tfjs: '_tfengine' in globalThis, people: people.len
   });
 });
 
-describe('densePoseCacheDir', () => {
+describe('cacheDir', () => {
   it('$DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts', () => {
-    expect(densePoseCacheDir({ DENSEPOSE_CACHE: '/c', XDG_CACHE_HOME: '/x' }, '/home/u')).toBe('/c');
-    expect(densePoseCacheDir({ XDG_CACHE_HOME: '/x' }, '/home/u')).toBe(join('/x', 'densepose-ts'));
-    expect(densePoseCacheDir({}, '/home/u')).toBe(join('/home/u', '.cache', 'densepose-ts'));
-    expect(densePoseCacheDir({ DENSEPOSE_CACHE: '' }, '/home/u')).toBe(join('/home/u', '.cache', 'densepose-ts'));
+    expect(cacheDir({ DENSEPOSE_CACHE: '/c', XDG_CACHE_HOME: '/x' })).toBe('/c');
+    expect(cacheDir({ XDG_CACHE_HOME: '/x' })).toBe(join('/x', 'densepose-ts'));
+    expect(cacheDir({})).toBe(join(homedir(), '.cache', 'densepose-ts'));
+    expect(cacheDir({ DENSEPOSE_CACHE: '' })).toBe(join(homedir(), '.cache', 'densepose-ts'));
   });
 });
