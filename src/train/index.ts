@@ -1,5 +1,7 @@
 // densepose-ts/train: training (`train(config, { out, signal, onLog })`) and data distillation.
 export { train } from './train.ts';
+// model files on tfjs: build + load weights, save (moved here from the main entry, which loads no tfjs)
+export { loadModel, saveModel } from '../infer/model-file.ts';
 export type { TrainOptions, TrainResult } from './train.ts';
 export { loadTrainConfig, resolveTrainConfig, TRAIN_ENGINES, TRAIN_MODES } from './config.ts';
 export type { DataSetConfig, InputConfig, SolverConfig, TrainConfig, TrainEngine } from './config.ts';
