@@ -1,6 +1,11 @@
 // Confidence maps through the whole pipeline: the ONNX graphs carry the extra outputs, the host applies
 // detectron2's post-processing, and ONNX Runtime and tfjs agree on `person.densepose.confidence`.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runInputs } from '../../src/infer/run-inputs.ts';
+import { savePng } from '../../src/vis/png.ts';
 import { createDensePose } from '../../src/infer/densepose.ts';
 import { fromConfig } from '../../src/model/config.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
@@ -47,5 +52,33 @@ describe('confidences in results', () => {
       expect(Math.min(...p.densepose.confidence!.coarseSegm!)).toBeGreaterThanOrEqual(Math.fround(0.01));
     });
     expect([...nonzero].sort()).toEqual(['coarseSegm', 'fineSegm', 'kappaU', 'kappaV', 'sigma2']);
+  });
+
+  it('densepose infer --confidence: results.json carries the maps ([C,h,w] float32 base64), equal to estimate()', async () => {
+    const c = tinyConfig();
+    const rcnn = biasedModel(fromConfig({ ...c, densepose: { ...c.densepose, uvConfidence: 'iid_iso' } }));
+    const dir = mkdtempSync(join(tmpdir(), 'dp-conf-'));
+    try {
+      const image = syntheticImage(96, 72, 6);
+      await savePng(join(dir, 'a.png'), image);
+      const dp = await createDensePose({ model: rcnn, tfjsBackend: 'cpu' });
+      const people = await dp.estimate(image);
+      const report = await runInputs(dp, [join(dir, 'a.png')], { outDir: join(dir, 'out'), vis: [], iuv: false, confidence: true });
+      await dp.dispose();
+      const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')) as { confidence: { names: string[]; shape: number[]; data: string } }[];
+      expect(results.length).toBe(people.length);
+      expect(report.results.length).toBe(people.length);
+      results.forEach((r, i) => {
+        const d = people[i]!.densepose;
+        expect(r.confidence.names).toEqual(['sigma2']);
+        expect(r.confidence.shape).toEqual([1, d.height, d.width]);
+        const bytes = Buffer.from(r.confidence.data, 'base64');
+        const values = new Float32Array(Uint8Array.from(bytes).buffer);
+        expect(Array.from(values)).toEqual(Array.from(d.confidence!.sigma2!));
+      });
+    } finally {
+      rcnn.model.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
