@@ -28,6 +28,8 @@ export interface RunInputsOptions {
   iuv?: boolean;
   /** Images per estimate call. @default 4 */
   batchSize?: number;
+  /** Add each person's confidence maps (models with confidence heads) to the results. @default false */
+  confidence?: boolean;
   /** Called after each input file (progress). */
   onFile?: (file: string, index: number, info: string) => void;
   /**
@@ -131,7 +133,7 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   let done = 0;
 
   const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
-    for (const p of people) report.results.push(p.toCocoResult(id));
+    for (const p of people) report.results.push(options.confidence ? withConfidence(p.toCocoResult(id), p) : p.toCocoResult(id));
     report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
     if (writeIuv) {
       const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);
@@ -211,4 +213,17 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   await writeFileAtomic(join(options.outDir, 'results.json'), Buffer.from(JSON.stringify(report.results)));
   await writeFileAtomic(join(options.outDir, 'images.json'), Buffer.from(JSON.stringify({ images: report.images, failed: report.failed }, null, 1)));
   return report;
+}
+
+/** `result` plus the person's confidence maps, `[C,h,w]` float32 little-endian as base64 (none: unchanged). */
+function withConfidence(result: DensePoseCocoResult, person: DensePosePerson): DensePoseCocoResult {
+  const maps = Object.entries(person.densepose.confidence ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
+  if (maps.length === 0) return result;
+  const { width: w, height: h } = person.densepose;
+  const all = new Float32Array(maps.length * w * h);
+  maps.forEach(([, m], c) => all.set(m, c * w * h));
+  const le = new Uint8Array(all.length * 4);
+  const view = new DataView(le.buffer);
+  all.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return { ...result, confidence: { names: maps.map(([n]) => n), shape: [maps.length, h, w], data: Buffer.from(le).toString('base64') } };
 }

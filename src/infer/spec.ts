@@ -12,6 +12,8 @@ export const PIPELINE_SPEC_VERSION = 1;
 export interface PipelineSpec {
   version: number;
   name: string;
+  /** The detectron2 config the model mirrors (zoo models): its preprocessing and score threshold are the defaults. */
+  detectron2?: string;
   input: {
     /** Channel order the model expects. */
     format: 'BGR' | 'RGB';
@@ -70,6 +72,7 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
   return {
     version: PIPELINE_SPEC_VERSION,
     name: rcnn.config.name ?? 'densepose model',
+    ...(rcnn.config.detectron2 !== undefined ? { detectron2: rcnn.config.detectron2 } : {}),
     input: {
       format: input.format,
       pixelMean: [...input.pixelMean] as [number, number, number],

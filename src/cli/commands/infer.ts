@@ -47,6 +47,7 @@ Options:
   --max-size N        long-side limit (default: the model's, 1333)
   --batch N           images per model run (default 4)
   --gt GT.json        take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"
+  --confidence        add confidence maps to results.json (models with confidence heads: the zoo's WC1/WC2/…M)
   --no-iuv            do not write the IUV PNGs
   --quiet             no progress bar`;
 
@@ -54,7 +55,7 @@ Options:
 export async function inferCommand(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help'] },
+    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help', 'confidence'] },
     'infer',
   );
   if (optFlag(args, 'help')) {
@@ -104,6 +105,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
       vis: vis as VisKind[],
       ...(fps !== undefined ? { videoFps: fps } : {}),
       iuv: !optFlag(args, 'no-iuv'),
+      confidence: optFlag(args, 'confidence'),
       batchSize: batch,
       onFile: (_f, _i, info) => progress?.tick(1, info),
       signal: interrupt.signal,

@@ -1,11 +1,14 @@
 import { DensePoseError } from '../../errors.ts';
 import { cachedModel, listModels, loadZooIndex, pullModel, removeModel, strayCacheEntries, zooCacheDir, type PullProgress } from '../../zoo/cache.ts';
-import { optFlag, parseArgs } from '../args.ts';
+import { loadModel } from '../../infer/model-file.ts';
+import { exportWebModel } from '../../infer/web-model.ts';
+import { initBackend } from '../../runtime/backend.ts';
+import { optFlag, optString, parseArgs } from '../args.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
-const ACTIONS = ['list', 'pull', 'path', 'rm'] as const;
+const ACTIONS = ['list', 'pull', 'path', 'rm', 'export'] as const;
 
-const HELP = `Usage: densepose models <list | pull NAME… | path NAME | rm NAME…> [--json]
+const HELP = `Usage: densepose models <list | pull NAME… | path NAME | rm NAME… | export NAME --out DIR> [--json]
 
 The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
 another index with the same schema). A model is downloaded once (resumable), checked against the index's
@@ -19,6 +22,9 @@ DENSEPOSE_OFFLINE=1 never downloads. Names work wherever a model file does:
   pull NAME…   download, verify and convert (a bar on stderr)
   path NAME    print the cached model file (exit code 1 when not cached)
   rm NAME…     delete cached models
+  export NAME --out DIR
+               write the model's browser directory (spec.json + ONNX stages) to DIR; serve DIR/../ as the
+               browser createDensePose's baseUrl to use the name there (files kept with the Cache API)
   --json       machine-readable output`;
 
 /** A CLI progress bar for a pull: bytes while downloading, then the phase. */
@@ -50,14 +56,28 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return argv.length === 0 ? 1 : 0;
   }
-  const args = parseArgs(argv, { values: [], flags: ['json'] }, 'models');
+  const args = parseArgs(argv, { values: ['out'], flags: ['json'] }, 'models');
   const [action, ...names] = args.positional;
   const json = optFlag(args, 'json');
   if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
     throw new DensePoseError('BAD_OPTION', `densepose models: unknown action "${action}". Expected one of: ${ACTIONS.join(', ')}.`);
   }
   if (action !== 'list' && names.length === 0) throw new DensePoseError('BAD_OPTION', `densepose models ${action}: needs a model name (see "densepose models list")`);
-  if (action === 'path' && names.length > 1) throw new DensePoseError('BAD_OPTION', 'densepose models path: one name at a time');
+  if ((action === 'path' || action === 'export') && names.length > 1) throw new DensePoseError('BAD_OPTION', `densepose models ${action}: one name at a time`);
+  if (action === 'export') {
+    const out = optString(args, 'out');
+    if (!out) throw new DensePoseError('BAD_OPTION', 'densepose models export: needs --out DIR');
+    const c = await pullModel(names[0]!, json ? {} : { onProgress: pullProgressBar(names[0]!) });
+    await initBackend({ backend: 'cpu' });
+    const rcnn = loadModel(c.modelFile);
+    try {
+      const files = await exportWebModel(rcnn, out);
+      console.log(json ? JSON.stringify({ name: c.name, files }) : `${c.name}: wrote ${files.join(', ')}`);
+    } finally {
+      rcnn.model.dispose();
+    }
+    return 0;
+  }
 
   if (action === 'list') {
     const rows = listModels();
