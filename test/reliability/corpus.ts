@@ -64,7 +64,6 @@ const EXIT_OF: Record<ErrorCode | 'OK', number> = {
   IO: EXIT.io,
   NUMERIC: EXIT.diverged,
   ABORTED: EXIT.interrupted,
-  NETWORK: EXIT.network,
 };
 
 /** The exit code a case expects. */
