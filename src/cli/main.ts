@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DensePoseError } from '../errors.ts';
 
 /** Each subcommand lives in its own module, loaded only when asked for (keeps `--help` instant). */
@@ -9,7 +10,7 @@ const COMMANDS = {
   infer: { about: 'run DensePose on images, folders, globs and videos', load: async () => (await import('./commands/infer.ts')).inferCommand },
   texture: { about: 'paint a texture atlas onto people, or extract one', load: async () => (await import('./commands/texture.ts')).textureCommand },
   convert: { about: 'convert a detectron2 checkpoint (.pkl) to safetensors', load: async () => (await import('./commands/convert.ts')).convertCommand },
-  bench: { about: 'benchmarks: ops, synth, eval, detector, heads, train, infer', load: async () => (await import('./commands/bench.ts')).benchCommand },
+  bench: { about: 'run a benchmark; bare "densepose bench" lists them', load: async () => (await import('./commands/bench.ts')).benchCommand },
   demo: { about: 'render a synthetic scene, run the default model, write overlays to demo-out/', load: async () => (await import('./commands/demo.ts')).demoCommand },
   backend: { about: 'report the tfjs backend, threads and SIMD in use', load: async () => (await import('./commands/backend.ts')).backendCommand },
 } as const satisfies Record<string, { about: string; load: () => Promise<(argv: string[]) => Promise<number>> }>;
@@ -18,11 +19,21 @@ type CommandName = keyof typeof COMMANDS;
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`);
-  return `Usage: densepose <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "densepose <command> --help" for a command's options.`;
+  return `Usage: densepose <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "densepose <command> --help" for a command's options; "densepose --version" for the version.`;
+}
+
+/** The package's version, from its package.json. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`densepose-ts ${version()}`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 1 : 0;

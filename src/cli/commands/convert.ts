@@ -1,7 +1,8 @@
 import { basename } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import { LAYOUT_KEY, OUR_LAYOUT, convertDetectron2StateDict, readDetectron2Pkl, writeSafetensors } from '../../runtime/checkpoint/index.ts';
-import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { optFlag, optNumber, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 import { buildDensePoseRcnn, loadDensePoseRcnnConfig } from '../../model/densepose-rcnn.ts';
 import { loadDetectron2 } from '../../model/import-detectron2.ts';
 import { saveModel } from '../../infer/model-file.ts';
@@ -9,36 +10,32 @@ import { initBackend } from '../../runtime/backend.ts';
 
 const FROM = ['detectron2'] as const;
 
-const HELP = `Usage: densepose convert --from detectron2 MODEL.pkl --out MODEL.safetensors [options]
-
-Reads a detectron2 checkpoint (.pkl, pickled {"model": {name: ndarray}}), converts its layout to ours
+export const CONVERT_SPEC: CommandSpec = {
+  name: 'convert',
+  usage: ['convert --from detectron2 MODEL.pkl --out MODEL.safetensors [options]'],
+  description: `Reads a detectron2 checkpoint (.pkl, pickled {"model": {name: ndarray}}), converts its layout to ours
 (conv OIHW -> HWIO, ConvTranspose [in,out,kh,kw] -> [kh,kw,out,in], Linear [out,in] -> [in,out]),
-drops bookkeeping entries (num_batches_tracked, pixel_mean/std, cell anchors) and writes safetensors.
-
-Options:
-  --from detectron2      source format (only detectron2)
-  --out PATH             output .safetensors (default: input with .safetensors)
-  --box-pooler N         RoIAlign size of the box head; its fc1 input is reordered from a flattened
-                         C×N×N (NCHW) feature to N×N×C (NHWC) (default 7; 0 = leave the order alone)
-  --config CFG.json      model config (configs/*.json): build that model, load the checkpoint into it
-                         strictly (every name and shape must match, the first mismatches are listed)
-                         and write a model file that "densepose infer --model" runs directly
-  --json                 print the report as JSON`;
+drops bookkeeping entries (num_batches_tracked, pixel_mean/std, cell anchors) and writes safetensors.`,
+  options: [
+    { name: 'from', value: 'FORMAT', help: `source format: ${FROM.join(', ')}`, default: 'detectron2' },
+    { name: 'out', value: 'PATH', help: 'output .safetensors', default: 'the input with .safetensors' },
+    { name: 'box-pooler', value: 'N', help: 'RoIAlign size of the box head; its fc1 input is reordered from a flattened\nC×N×N (NCHW) feature to N×N×C (NHWC) (0 = leave the order alone)', default: 7 },
+    { name: 'config', value: 'CFG.json', help: 'model config (configs/*.json): build that model, load the checkpoint into it\nstrictly (every name and shape must match, the first mismatches are listed)\nand write a model file that "densepose infer --model" runs directly' },
+    { name: 'json', help: 'print the report as JSON' },
+  ],
+};
 
 /** `densepose convert --from detectron2 MODEL.pkl --out MODEL.safetensors`: layout conversion, names kept. */
 export async function convertCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return 0;
-  }
-  const args = parseArgs(argv, { values: ['from', 'out', 'box-pooler', 'config'], flags: ['json'] }, 'convert');
+  const args = parseCommand(argv, CONVERT_SPEC);
+  if (!args) return 0;
   const from = optString(args, 'from', 'detectron2')!;
   if (!(FROM as readonly string[]).includes(from)) {
     throw new DensePoseError('BAD_OPTION', `densepose convert: unknown --from "${from}". Expected one of: ${FROM.join(', ')}.`);
   }
   const input = args.positional[0];
   if (input === undefined || args.positional.length > 1) {
-    throw new DensePoseError('BAD_OPTION', `densepose convert: expected one input .pkl file, got ${args.positional.length}\n\n${HELP}`);
+    throw new DensePoseError('BAD_OPTION', `densepose convert: expected one input .pkl file, got ${args.positional.length}\n\n${formatHelp(CONVERT_SPEC)}`);
   }
   const out = optString(args, 'out') ?? input.replace(/\.pkl$/i, '') + '.safetensors';
   const pooler = optNumber(args, 'box-pooler', 7, 'convert');

@@ -5,23 +5,32 @@ import { DensePoseError } from '../../errors.ts';
 import { createDensePose } from '../../infer/densepose.ts';
 import { renderScene } from '../../synth/scene.ts';
 import { compareSideBySide, drawBoxes, drawParts, drawUvIsolines, savePng, type DensePosePerson as VisPerson } from '../../vis/index.ts';
-import { optNumber, optString, parseArgs } from '../args.ts';
+import { optNumber, optString } from '../args.ts';
+import { parseCommand, type CommandSpec } from '../command-spec.ts';
 
 /** The bundled model, relative to the package (not the working directory). */
 export const DEFAULT_MODEL = resolve(fileURLToPath(new URL('../../../models/default.safetensors', import.meta.url)));
 
-const HELP = `Usage: densepose demo [--out demo-out] [--model models/default.safetensors] [--seed 7] [--width 640 --height 480] [--people 3]
-
-Renders a synthetic scene, runs DensePose on it (ONNX Runtime) and writes to the output folder:
-input.png, parts.png (part colours + boxes), uv.png (U/V isolines), compare.png (prediction | ground truth)
-and results.json (COCO DensePose challenge format).`;
+export const DEMO_SPEC: CommandSpec = {
+  name: 'demo',
+  usage: ['demo [--out demo-out] [--model FILE] [--seed 7] [--width 640 --height 480] [--people 3]'],
+  description: `Renders a synthetic scene, runs DensePose on it (ONNX Runtime) and writes to the output folder:
+input.png, parts.png (part colours + boxes + the part legend), uv.png (U/V isolines), compare.png
+(prediction | ground truth) and results.json (COCO DensePose challenge format, docs/formats.md).`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output folder', default: 'demo-out' },
+    { name: 'model', value: 'FILE', help: 'model file', default: 'models/default.safetensors (bundled)' },
+    { name: 'seed', value: 'S', help: 'scene seed', default: 7 },
+    { name: 'width', value: 'W', help: 'scene width', default: 640 },
+    { name: 'height', value: 'H', help: 'scene height', default: 480 },
+    { name: 'people', value: 'N', help: 'people in the scene', default: 3 },
+    { name: 'score', value: 'S', help: 'keep people scoring at least S, in [0, 1]', default: 0.5 },
+  ],
+};
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(HELP);
-    return 0;
-  }
-  const args = parseArgs(argv, { values: ['out', 'model', 'seed', 'width', 'height', 'people', 'score'], flags: [] }, 'demo');
+  const args = parseCommand(argv, DEMO_SPEC);
+  if (!args) return 0;
   const out = optString(args, 'out', 'demo-out')!;
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model)) {

@@ -1,7 +1,7 @@
 // Data distillation (Radosavovic et al. 2018): a teacher labels unlabelled images under test-time
 // views (scales × optional flip); fused, confident people become COCO-DensePose pseudo-labels.
 import * as tf from '@tensorflow/tfjs-core';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import type { CocoAnnotation, CocoImage } from '../../data/coco.ts';
 import { expandInputs, mediaKind, readImage, type RgbImage } from '../../infer/image-io.ts';
@@ -245,7 +245,8 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     }
     const info: DistillInfo = {
       teacher: typeof options.teacher === 'string' ? options.teacher : rcnn.config.name ?? 'model',
-      imageDir: options.images,
+      // Absolute, so training finds the images wherever the label file is moved or merged.
+      imageDir: resolve(options.images),
       transforms: formatTransforms(views),
       score: plan.score,
       imageCount: files.length,
