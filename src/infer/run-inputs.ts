@@ -59,6 +59,11 @@ export type InferResult = ChallengeResult & {
   segmentation: Rle;
 };
 
+/** A person as a `results.json` entry of image `imageId` (`width`×`height`): challenge fields and segmentation. */
+export async function toInferResult(person: DensePosePerson, imageId: number, width: number, height: number): Promise<InferResult> {
+  return { ...(await toChallengeResult(person, imageId)), segmentation: encodeMask(personMask(person, width, height), height, width) };
+}
+
 export interface RunInputsReport {
   /** COCO DensePose challenge results with `segmentation`, also written to `results.json`. */
   results: InferResult[];
@@ -133,7 +138,7 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   let done = 0;
 
   const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
-    for (const p of people) report.results.push({ ...(await toChallengeResult(p, id)), segmentation: encodeMask(personMask(p, image.width, image.height), image.height, image.width) });
+    for (const p of people) report.results.push(await toInferResult(p, id, image.width, image.height));
     report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
     if (writeIuv) {
       const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);

@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DensePoseError } from '../../errors.ts';
 import { createDensePose } from '../../infer/densepose.ts';
+import { toInferResult } from '../../infer/run-inputs.ts';
 import { renderScene } from '../../synth/scene.ts';
-import { compareSideBySide, drawBoxes, drawParts, drawUvIsolines, savePng, type DensePosePerson as VisPerson } from '../../vis/index.ts';
+import { compareSideBySide, drawBoxes, drawParts, drawUvIsolines, savePng, withPartLegend, type DensePosePerson as VisPerson } from '../../vis/index.ts';
 import { optNumber, optString } from '../args.ts';
 import { parseCommand, type CommandSpec } from '../command-spec.ts';
 
@@ -48,7 +49,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   const image = { width: scene.width, height: scene.height, data: scene.rgb };
   const t0 = performance.now();
-  const dp = await createDensePose({ model, scoreThreshold: optNumber(args, 'score', 0.5, 'demo') });
+  const score = optNumber(args, 'score', 0.5, 'demo');
+  if (!(score >= 0 && score <= 1)) throw new DensePoseError('BAD_OPTION', `densepose demo: --score must be in [0, 1], got ${score}`);
+  const dp = await createDensePose({ model, scoreThreshold: score });
   const t1 = performance.now();
   const found = await dp.estimate(image);
   const t2 = performance.now();
@@ -62,11 +65,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   };
   const parts = drawBoxes(drawParts(image, found), found);
   await savePng(join(out, 'input.png'), image);
-  await savePng(join(out, 'parts.png'), parts);
+  await savePng(join(out, 'parts.png'), withPartLegend(parts));
   await savePng(join(out, 'uv.png'), drawUvIsolines(image, found));
-  await savePng(join(out, 'compare.png'), compareSideBySide([image, parts, drawParts(image, [truth])], ['input', `densepose-ts (${found.length} people)`, 'ground truth']));
-  const results = found.map((p) => ({ image_id: 1, category_id: 1, bbox: p.box, score: p.score }));
-  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 1));
-  console.log(`${found.length} of ${scene.people.length} people found in ${(t2 - t1).toFixed(0)} ms (model load ${(t1 - t0).toFixed(0)} ms, ${dp.backend}); overlays in ${out}/`);
+  const panels = compareSideBySide([image, parts, drawParts(image, [truth])], ['input', `densepose-ts (${found.length} found)`, `ground truth (${scene.people.length})`]);
+  await savePng(join(out, 'compare.png'), withPartLegend(panels));
+  // The same entries "densepose infer" writes: challenge fields (uv_shape, uv_data) and segmentation.
+  const results = await Promise.all(found.map((p) => toInferResult(p, 1, scene.width, scene.height)));
+  writeFileSync(join(out, 'results.json'), JSON.stringify(results));
+  const n = (k: number) => `${k} ${k === 1 ? 'person' : 'people'}`;
+  console.log(`found ${n(found.length)} (ground truth: ${scene.people.length}) in ${(t2 - t1).toFixed(0)} ms (model load ${(t1 - t0).toFixed(0)} ms, ${dp.backend}); overlays and results.json in ${out}/`);
   return 0;
 }
