@@ -18,7 +18,7 @@ export interface UvIsolineOptions {
   which?: 'u' | 'v' | 'uv';
   /** Darken people's pixels by this fraction under the lines, so the lines read on any image. @default 0.55 */
   dim?: number;
-  /** Outline of part and person borders (null: none). @default [255, 255, 255] */
+  /** Colour of each person's outline (null: none). @default [255, 255, 255] */
   borderColor?: readonly [number, number, number] | null;
 }
 
@@ -26,8 +26,8 @@ export interface UvIsolineOptions {
  * The image with U and V contour lines (detectron2 `apply_net show`'s `dp_contour`): a pixel is on
  * a U line when it and its right or lower neighbour belong to the same person and part and their U
  * fall in different bands `floor(U·n)`, n = the part's band count. Lines never cross part or person
- * borders (U, V are per chart); those borders are outlined, and people's pixels are darkened under
- * the lines. A new image.
+ * borders (U, V are per chart); each person is outlined and their pixels are darkened under the
+ * lines. A new image.
  */
 export function drawUvIsolines(image: RgbImage, people: readonly DensePosePerson[], options: UvIsolineOptions = {}): RgbImage {
   validateImage(image);
@@ -73,7 +73,9 @@ export function drawUvIsolines(image: RgbImage, people: readonly DensePosePerson
       for (let x = 0; x < w; x++) {
         const o = y * w + x;
         if (c.labels[o] === 0) continue;
-        const edge = (x + 1 < w && !same(o, o + 1)) || (y + 1 < h && !same(o, o + w)) || (x > 0 && c.labels[o - 1] === 0) || (y > 0 && c.labels[o - w] === 0);
+        // The person's outline only: inner part borders of a noisy prediction would bury the lines.
+        const out_ = (q: number): boolean => c.labels[q] === 0 || c.owner[q] !== c.owner[o];
+        const edge = (x + 1 < w && out_(o + 1)) || (y + 1 < h && out_(o + w)) || (x > 0 && out_(o - 1)) || (y > 0 && out_(o - w)) || x === 0 || y === 0 || x === w - 1 || y === h - 1;
         if (edge) out.data.set(border, 3 * o);
       }
     }
