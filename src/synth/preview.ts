@@ -1,6 +1,7 @@
 // A contact sheet for looking at the data: one row per image, RGB | I coloured | U | V.
 import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../io.ts';
 import { PART_COLOURS, rampColour } from './colors.ts';
 import type { RenderedScene } from './scene.ts';
 
@@ -52,5 +53,5 @@ export async function writeContactSheet(path: string, scenes: readonly RenderedS
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   CONTACT_SHEET_TITLES.forEach((t, k) => ctx.fillText(t, col * (k + 0.5), th / 2, col - 4));
-  await sharp(canvas.toBuffer('image/png')).png().toFile(path);
+  await writeFileAtomic(path, await sharp(canvas.toBuffer('image/png')).png().toBuffer());
 }

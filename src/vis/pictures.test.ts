@@ -16,7 +16,7 @@ describe('part legend', () => {
   it('names the 24 parts as DESIGN.md §1 does', () => {
     expect(PART_NAMES).toHaveLength(24);
     expect(new Set(PART_NAMES).size).toBe(24);
-    expect([partName(1), partName(2), partName(3), partName(15), partName(24), partName(0)]).toEqual(['torso back', 'torso front', 'right hand', 'upper arm left inside', 'head left', 'background']);
+    expect([partName(1), partName(2), partName(3), partName(15), partName(24), partName(0)]).toEqual(['torso back', 'torso front', 'right hand', 'upper arm L inside', 'head left', 'background']);
   });
 
   it('draws a swatch of each part colour, with its label text beside it', () => {

@@ -28,8 +28,25 @@ describe('docs/training-config.md', () => {
     const keys = leaves(resolved as unknown as Record<string, unknown>).map(([k]) => k);
     expect(keys.length).toBeGreaterThan(20);
     for (const k of keys) expect(rows.has(k), `docs/training-config.md lists ${k}`).toBe(true);
-    const known = new Set([...keys, 'data[].path', 'data[].ratio', 'data[].lossWeight']);
+    const known = new Set([...keys, 'name', 'comment', 'data[].path', 'data[].ratio', 'data[].lossWeight', 'data[].targets']);
     for (const k of rows.keys()) expect(known.has(k), `${k} is a key of the parser`).toBe(true);
+  });
+
+  it('lists only keys the parser accepts (it refuses unknown ones)', () => {
+    expect(() => resolveTrainConfig({ model: {}, solverr: {} } as never, '/')).toThrow(/solverr/);
+    for (const [key, cell] of rows) {
+      if (key === 'model' || key === 'data' || key.startsWith('data[]')) continue;
+      // Keys without a default take a sample of their type.
+      const value = /^`.*`$/.test(cell) ? JSON.parse(cell.slice(1, -1)) : key === 'valImages' ? 10 : 'some text';
+      const [section, leaf] = key.split('.');
+      const raw = leaf === undefined ? { [key]: key === 'val' || key === 'init' ? '/x' : value } : { [section!]: { [leaf]: value } };
+      expect(() => resolveTrainConfig({ model: {}, ...raw } as never, '/'), key).not.toThrow();
+    }
+    for (const [key, cell] of rows) {
+      if (!key.startsWith('data[].') || key === 'data[].path') continue;
+      const leaf = key.slice('data[].'.length);
+      expect(() => resolveTrainConfig({ model: {}, data: [{ path: '/x', [leaf]: JSON.parse(cell.slice(1, -1)) }] } as never, '/'), key).not.toThrow();
+    }
   });
 
   it('states the default the parser fills for each key', () => {

@@ -158,7 +158,7 @@ describe.skipIf(!hasChromium)('browser page (Vite build, onnxruntime-web, Chromi
       await page.goto(`${served!.url}index.html?model=./no-model-here/&ep=wasm`);
       await ready();
       const missing = await state(page);
-      expect(missing.error).toMatch(/no model at .*no-model-here.*npm run web:model/);
+      expect(missing.error).toMatch(/no exported model at .*no-model-here.*npm run web:model/);
       expect(missing.error).not.toMatch(/Unexpected token/);
       expect(await page.locator('#status').textContent()).toContain('npm run web:model');
 

@@ -1,10 +1,8 @@
-// The browser demo: the same staged pipeline as `createDensePose`, with the stages on onnxruntime-web.
+// The browser demo: the package's browser entry (`densepose-ts/browser`), stages on onnxruntime-web.
 import * as ort from 'onnxruntime-web';
-import { DensePosePipeline } from '../../src/infer/pipeline.ts';
-import { createOrtStageRunner, type OrtModuleLike } from '../../src/infer/ort-runner.ts';
-import type { PipelineSpec } from '../../src/infer/spec.ts';
+import { createDensePose, type BrowserDensePose } from '../../src/infer/browser.ts';
+import type { OrtModuleLike } from '../../src/infer/ort-runner.ts';
 import type { DensePosePerson } from '../../src/infer/types.ts';
-import { WEB_MODEL_FILES } from '../../src/infer/web-model-files.ts';
 import { PART_COLORS } from '../../src/vis/colormap.ts';
 import { drawParts } from '../../src/vis/draw-parts.ts';
 import { drawUvIsolines } from '../../src/vis/isolines.ts';
@@ -48,29 +46,9 @@ function say(text: string): void {
 }
 
 /** What to tell someone whose page has no model next to it. */
-const NO_MODEL = `export one with "npm run web:model" (writes web/public/model/), then rebuild or reload; or point ?model=URL/ at a folder with ${Object.values(WEB_MODEL_FILES).join(', ')}`;
+const NO_MODEL_HINT = 'export one with "npm run web:model" (writes web/public/model/), then rebuild or reload, or point ?model=URL/ at an exported model folder';
 
-/**
- * A model file, or an error that says the model is missing: a 404, or the HTML page a dev server or
- * single-page host answers with for unknown paths (which JSON.parse would report as "Unexpected token '<'").
- */
-async function fetchModelFile(url: string): Promise<Response> {
-  let r: Response;
-  try {
-    r = await fetch(url);
-  } catch (e) {
-    throw new Error(`cannot fetch the model file ${url} (${(e as Error).message}); ${NO_MODEL}`);
-  }
-  const type = r.headers.get('content-type') ?? '';
-  if (!r.ok || type.includes('text/html')) throw new Error(`no model at ${url} (${r.ok ? 'got an HTML page' : `HTTP ${r.status}`}); ${NO_MODEL}`);
-  return r;
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  return new Uint8Array(await (await fetchModelFile(url)).arrayBuffer());
-}
-
-/** Whether a WebGPU adapter exists; what was found goes to `state.gpu`. */
+/** Whether a WebGPU adapter exists; what was found goes to `state.gpu` (the library asks the same). */
 async function probeWebGpu(): Promise<boolean> {
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
   if (!gpu) {
@@ -82,34 +60,22 @@ async function probeWebGpu(): Promise<boolean> {
   return adapter !== null;
 }
 
-async function load(): Promise<DensePosePipeline> {
-  if (params.get('ep') === 'wasm') state.gpu = 'not asked (ep=wasm)';
+async function load(): Promise<BrowserDensePose> {
   // Threads need cross-origin isolation (SharedArrayBuffer); otherwise one thread.
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  const specUrl = new URL(WEB_MODEL_FILES.spec, new URL(modelBase, location.href)).href;
-  let spec: PipelineSpec;
+  const wasmOnly = params.get('ep') === 'wasm';
+  if (wasmOnly) state.gpu = 'not asked (ep=wasm)';
+  const gpu = !wasmOnly && (await probeWebGpu());
+  let dp: BrowserDensePose;
   try {
-    spec = (await (await fetchModelFile(specUrl)).json()) as PipelineSpec;
+    dp = await createDensePose({ model: new URL(modelBase, location.href), ort: ort as unknown as OrtModuleLike, executionProviders: gpu ? ['webgpu', 'wasm'] : ['wasm'] });
   } catch (e) {
-    throw e instanceof SyntaxError ? new Error(`${specUrl} is not the model's JSON (${e.message}); ${NO_MODEL}`) : e;
+    const code = (e as { code?: string }).code;
+    throw code === 'NOT_FOUND' ? new Error(`${(e as Error).message}; ${NO_MODEL_HINT}`) : e;
   }
-  const graphs = {
-    body: await fetchBytes(new URL(WEB_MODEL_FILES.body, new URL(modelBase, location.href)).href),
-    boxHead: await fetchBytes(new URL(WEB_MODEL_FILES.boxHead, new URL(modelBase, location.href)).href),
-    densepose: await fetchBytes(new URL(WEB_MODEL_FILES.densepose, new URL(modelBase, location.href)).href),
-  };
-  const wantGpu = params.get('ep') !== 'wasm' && (await probeWebGpu());
-  let runner;
-  try {
-    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: wantGpu ? ['webgpu', 'wasm'] : ['wasm'] });
-    state.executionProvider = wantGpu ? 'webgpu' : 'wasm';
-  } catch (e) {
-    if (!wantGpu) throw e;
-    state.gpu += ` (webgpu session failed: ${(e as Error).message.split('\n')[0]})`;
-    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: ['wasm'] });
-    state.executionProvider = 'wasm';
-  }
-  return new DensePosePipeline(spec, runner);
+  state.executionProvider = dp.executionProviders[0]!;
+  if (gpu && state.executionProvider !== 'webgpu') state.gpu += ' (webgpu sessions failed: fell back to wasm)';
+  return dp;
 }
 
 function drawBoxes(people: readonly DensePosePerson[]): void {
@@ -182,17 +148,17 @@ function pixelsOf(source: CanvasImageSource, width: number, height: number): Rgb
 }
 
 async function main(): Promise<void> {
-  const pipeline = await load();
+  const dp = await load();
   let busy = false;
   state.run = async (image) => {
     busy = true;
     try {
       const t0 = performance.now();
       // Everyone the model finds; the score control then only filters (see redraw).
-      const [all] = await pipeline.run([image], { scoreThreshold: 0 });
+      const all = await dp.estimate(image, { scoreThreshold: 0 });
       state.input = image;
-      state.allPeople = all!;
-      state.people = all!.filter((p) => p.score >= scoreThreshold());
+      state.allPeople = all;
+      state.people = all.filter((p) => p.score >= scoreThreshold());
       render(image, state.people);
       state.runs++;
       say(`${state.people.length} ${state.people.length === 1 ? 'person' : 'people'} found in ${(performance.now() - t0).toFixed(0)} ms (${state.executionProvider})`);
@@ -202,7 +168,7 @@ async function main(): Promise<void> {
     }
   };
   state.ready = true;
-  say(`model "${pipeline.spec.name}" ready on ${state.executionProvider}: pick an image, the sample or the webcam`);
+  say(`model "${dp.spec.name}" ready on ${state.executionProvider}: pick an image, the sample or the webcam`);
   if (params.has('sample')) $<HTMLButtonElement>('sample').click();
 
   const fileInput = $<HTMLInputElement>('file');

@@ -1,5 +1,5 @@
-import { initBackend, BACKENDS, type BackendName } from '../../runtime/backend.ts';
-import { optString } from '../args.ts';
+import { initBackend, BACKENDS } from '../../runtime/backend.ts';
+import { optChoice } from '../args.ts';
 import { parseCommand, type CommandSpec } from '../command-spec.ts';
 
 export const BACKEND_SPEC: CommandSpec = {
@@ -16,7 +16,7 @@ export const BACKEND_SPEC: CommandSpec = {
 export async function backendCommand(argv: string[]): Promise<number> {
   const args = parseCommand(argv, BACKEND_SPEC);
   if (!args) return 0;
-  const report = await initBackend({ backend: optString(args, 'backend') as BackendName | undefined });
+  const report = await initBackend({ backend: optChoice(args, 'backend', BACKENDS) });
   if (args.options.has('json')) console.log(JSON.stringify(report));
   else console.log(`backend ${report.backend}, threads ${report.threads}, simd ${report.simd ?? 'n/a'} (available: ${BACKENDS.join(', ')})`);
   return 0;

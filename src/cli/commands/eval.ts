@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DensePoseError, unknownValue } from '../../errors.ts';
-import { loadCocoJson, readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { DensePoseError } from '../../errors.ts';
+import { readJsonFile, validateCocoResults } from '../../data/coco.ts';
+import { loadCocoDensePoseJson } from '../../data/coco-densepose.ts';
 import { loadSmplBodyModel } from '../../eval/body-model.ts';
 import { summarizeOne } from '../../eval/coco-eval.ts';
 import { evaluateDensePose } from '../../eval/densepose-eval.ts';
@@ -10,7 +10,11 @@ import { decodeDensePoseResults } from '../../eval/densepose-results.ts';
 import { evaluateDetections } from '../../eval/detection-eval.ts';
 import { formatSummary } from '../../eval/report.ts';
 import type { EvalSummary } from '../../eval/report.ts';
-import { optFlag, optString } from '../args.ts';
+import { dirname, join } from 'node:path';
+import { FINE_PART_NAMES } from '../../data/parts.ts';
+import { formatPointReport, pointReport } from '../../eval/point-report.ts';
+import { saveConfusionPng } from '../../vis/confusion.ts';
+import { optChoice, optFlag, optString } from '../args.ts';
 import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 
 /** A synth set's body folder (DIR/body beside DIR/annotations.json), when it has the three files. */
@@ -22,9 +26,11 @@ function defaultBody(gtPath: string): string | undefined {
 const MODES = ['gps', 'gpsm', 'iou', 'bbox', 'segm', 'all'] as const;
 type Mode = (typeof MODES)[number];
 
+const REPORTS = ['points'] as const;
+
 export const EVAL_SPEC: CommandSpec = {
   name: 'eval',
-  usage: ['eval --gt GT.json --pred RESULTS.json [--body DIR] [--mode gps|gpsm|iou|bbox|segm|all] [--json]'],
+  usage: ['eval --gt GT.json --pred RESULTS.json [--body DIR] [--mode gps|gpsm|iou|bbox|segm|all] [--json] [--report points [--confusion PNG]]'],
   description: `Scores COCO results against COCO-DensePose ground truth: bbox and segm AP/AR exactly as pycocotools'
 COCOeval (maxDets 100), DensePose GPS, GPSm and mask-IOU AP/AR as detectron2 (maxDets 20). The text
 table and --json use the same keys (AP, AP50, AP75, …, AR, AR50, …; docs/formats.md).
@@ -37,6 +43,12 @@ when GT.json is DIR/annotations.json.`,
     { name: 'body', value: 'DIR', help: 'evaluation body: SMPL_subdiv.mat, SMPL_SUBDIV_TRANSFORM.mat, Pdist_matrix.pkl', default: 'body/ beside GT.json, if present' },
     { name: 'mode', value: 'M', help: `${MODES.join(' | ')}; all = bbox, segm when results carry segmentation,\nand gps, gpsm, iou when they carry uv_data and a body is found`, default: 'all' },
     { name: 'json', help: 'print one JSON object {mode: {key: value}} instead of tables' },
+    {
+      name: 'report',
+      value: 'points',
+      help: 'also read the predictions at the GT points: part accuracy, coarse-part accuracy,\nbackground rate, mean |ΔU|, |ΔV| where the part is right, top confusions, and the\n24×24 part confusion matrix as a picture (--confusion)',
+    },
+    { name: 'confusion', value: 'PNG', help: 'where --report points draws the confusion matrix', default: 'confusion.png beside --pred' },
   ],
 };
 
@@ -51,11 +63,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!args) return 0;
   const gtPath = optString(args, 'gt'), predPath = optString(args, 'pred');
   if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required\n\n${formatHelp(EVAL_SPEC)}`);
-  const mode = (optString(args, 'mode') ?? 'all') as Mode;
-  if (!MODES.includes(mode)) throw unknownValue('eval mode', mode, MODES);
+  const mode: Mode = optChoice(args, 'mode', MODES, 'all');
+  const report = optChoice(args, 'report', REPORTS);
   const bodyDir = optString(args, 'body') ?? defaultBody(gtPath);
-  const gt = loadCocoJson(gtPath);
-  const raw = readJsonFile(predPath);
+  const gt = loadCocoDensePoseJson(gtPath);
+  const raw = readJsonFile(predPath, 'results file');
   const results = validateCocoResults(raw, gt, predPath);
   const hasUv = results.length > 0 && results.every((r) => r.uv_data !== undefined);
   const hasSegm = results.length > 0 && results.every((r) => r.segmentation !== undefined);
@@ -95,6 +107,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
       summary[m] = mr.named;
       tables.push(formatSummary(m, mr.named, m === 'iou' ? 'IoU' : 'OGPS', 20));
     }
+  }
+  if (report === 'points') {
+    if (!hasUv) throw new DensePoseError('MISSING_KEY', '--report points needs "uv_shape" and "uv_data" in every result', { where: predPath });
+    const r = pointReport(gt, await decodeDensePoseResults(results, predPath));
+    const png = optString(args, 'confusion') ?? join(dirname(predPath), 'confusion.png');
+    // rows: GT parts 1..24; columns: predicted parts 1..24, then background
+    const counts = new Uint32Array(24 * 25);
+    for (let g = 1; g <= 24; g++) for (let p = 0; p <= 24; p++) counts[(g - 1) * 25 + (p === 0 ? 24 : p - 1)] = r.confusion[g * 25 + p]!;
+    const parts = FINE_PART_NAMES.slice(1);
+    await saveConfusionPng(png, counts, parts, [...parts, 'background'], { title: `Part confusion at ${r.points} GT points: part accuracy ${(100 * r.partAccuracy).toFixed(1)} %` });
+    const { confusion, ...figures } = r;
+    (summary as Record<string, unknown>).points = { ...figures, confusion: Array.from({ length: 25 }, (_, g) => Array.from(confusion.subarray(g * 25, g * 25 + 25))), confusionImage: png };
+    tables.push(`${formatPointReport(r, FINE_PART_NAMES)}
+ confusion matrix → ${png}`);
   }
   if (optFlag(args, 'json')) console.log(JSON.stringify(summary));
   else console.log(tables.join('\n\n'));

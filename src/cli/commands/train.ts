@@ -1,17 +1,20 @@
 import { join, resolve } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
-import { BACKENDS, type BackendName } from '../../runtime/backend.ts';
-import { loadTrainConfig } from '../../train/config.ts';
+import { BACKENDS } from '../../runtime/backend.ts';
+import { loadTrainConfig, TRAIN_ENGINES } from '../../train/config.ts';
+import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { train } from '../../train/train.ts';
-import { optFlag, optNumber, optString } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString } from '../args.ts';
 import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
+import { EXIT } from '../exit-codes.ts';
+import { catchInterrupts } from '../interrupt.ts';
 import { createProgress } from '../progress.ts';
 import { plotRunCurves, trainSymmetry } from './train-support.ts';
 
 export const TRAIN_SPEC: CommandSpec = {
   name: 'train',
-  usage: ['train --config CFG.json --out RUN [--data DIR ...] [--val DIR] [--resume] [--max-iter N]'],
+  usage: ['train --config CFG.json --out RUN [--data DIR ...] [--val DIR] [--resume] [--max-iter N] [--engine onnx|tfjs]'],
   description: `Trains detector + DensePose head (config "mode": "end2end") or the head on ground-truth boxes ("head").
 Writes RUN/metrics.jsonl (one row per iteration), RUN/checkpoints/ (atomic, last K kept),
 RUN/curves.png and RUN/model_final.safetensors. Ctrl-C saves a checkpoint and exits; --resume
@@ -25,7 +28,9 @@ lists every key).`,
     { name: 'data', value: 'DIR', help: 'training set (folder with annotations.json, or a COCO-DensePose JSON);\nreplaces the config\'s "data"', default: 'the config\'s', repeatable: true },
     { name: 'val', value: 'DIR', help: 'validation set; replaces the config\'s "val" ("none": no validation)', default: 'the config\'s' },
     { name: 'max-iter', value: 'N', help: 'iterations; replaces solver.maxIter', default: 'the config\'s' },
-    { name: 'backend', value: 'B', help: `tfjs backend: ${BACKENDS.join(', ')}`, default: 'wasm' },
+    { name: 'engine', value: 'E', help: `${TRAIN_ENGINES.join(' | ')}: onnx runs forward + backward graphs on ONNX Runtime (--ep picks\nits execution provider), tfjs the TensorFlow.js reference; replaces the config's "engine"`, default: 'the config\'s, else onnx' },
+    { name: 'ep', value: 'NAME', help: `ONNX Runtime execution provider for --engine onnx: ${EXECUTION_PROVIDERS.join(', ')}`, default: 'cpu' },
+    { name: 'backend', value: 'B', help: `tfjs backend: ${BACKENDS.join(', ')}`, default: 'wasm (or $DENSEPOSE_BACKEND)' },
     { name: 'log-every', value: 'N', help: 'without a terminal: print a progress line every N iterations', default: 20 },
     { name: 'resume', help: 'continue from RUN\'s newest checkpoint' },
   ],
@@ -49,16 +54,14 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const val = optString(args, 'val');
   if (val !== undefined) config.val = val === 'none' ? undefined : resolve(val);
   if (config.data.length === 0) throw new DensePoseError('BAD_OPTION', `densepose train: no training data: give --data DIR or "data" in ${configPath}`);
-  if (optString(args, 'max-iter') !== undefined) config.solver.maxIter = optNumber(args, 'max-iter', config.solver.maxIter, 'train');
-  const logEvery = optNumber(args, 'log-every', 20, 'train');
+  const maxIter = optOptionalNumber(args, 'max-iter', { integer: true, min: 1 });
+  if (maxIter !== undefined) config.solver.maxIter = maxIter;
+  const backend = optChoice(args, 'backend', BACKENDS);
+  const engine = optChoice(args, 'engine', TRAIN_ENGINES);
+  const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS);
+  const logEvery = optNumber(args, 'log-every', 20, 'train', { integer: true, min: 1 });
 
-  const ac = new AbortController();
-  const onSigint = () => {
-    if (ac.signal.aborted) process.exit(130);
-    console.error('\ninterrupted: saving a checkpoint (Ctrl-C again to quit at once)…');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = catchInterrupts('saving a checkpoint');
   const progress = createProgress(config.solver.maxIter, 'train', { logEvery });
   const bad: string[] = [];
   try {
@@ -66,8 +69,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const result = await train(config, {
       out,
       resume: optFlag(args, 'resume'),
-      signal: ac.signal,
-      backend: optString(args, 'backend') as BackendName | undefined,
+      signal: interrupt.signal,
+      backend,
+      engine,
+      executionProvider: ep,
       symmetry: await trainSymmetry(),
       onBadImage: (file, reason) => bad.push(`${file}: ${reason}`),
       onLog: (row) => {
@@ -84,8 +89,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     result.rcnn.model.dispose();
     if (bad.length) console.error(`skipped ${bad.length} unreadable image(s):\n  ${bad.join('\n  ')}`);
     console.log(result.stopped === 'finished' ? `done: ${join(out, 'model_final.safetensors')}` : `stopped at iteration ${result.iteration}; resume with --resume (${result.lastCheckpoint})`);
-    return result.stopped === 'finished' ? 0 : 130;
+    return result.stopped === 'finished' ? EXIT.ok : EXIT.interrupted;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -29,10 +29,46 @@ export interface OnnxExecutorOptions {
    * @default true
    */
   foldBatchNorm?: boolean;
+  /**
+   * Trainable parameters become graph inputs (named by their dotted names, in our layouts, converted
+   * inside the graph) instead of initializers, so one session serves every training step and reverse
+   * mode can differentiate with respect to them. Non-trainable ones stay initializers.
+   * @default false
+   */
+  trainableInputs?: boolean;
 }
+
+const RECORDED_OPS = [
+  'conv2d',
+  'conv2dTranspose',
+  'linear',
+  'flatten',
+  'relu',
+  'sigmoid',
+  'add',
+  'mul',
+  'concatChannels',
+  'softmaxChannels',
+  'frozenBatchNorm',
+  'groupNorm',
+  'maxPool',
+  'globalAvgPool',
+  'resize',
+  'resizeLike',
+  'depthToSpace',
+] as const;
 
 /** How a parameter's values go into the graph. */
 type WeightLayout = 'asis' | 'oihw' | 'c11';
+
+/**
+ * A trainable parameter fed as a graph input: `oihw` = conv weights converted on the host (HWIO → OIHW,
+ * a copy loop far cheaper than an in-graph Transpose), their gradients come back OIHW; `asis` = our layout.
+ */
+export interface ParameterInput {
+  parameter: Parameter;
+  layout: 'asis' | 'oihw';
+}
 
 interface ConvRecord {
   input: OnnxValue;
@@ -70,11 +106,24 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   private readonly weightBases = new Set<string>();
   private readonly convs = new Map<string, ConvRecord>();
   private readonly foldBatchNorm: boolean;
+  private readonly trainableInputs: boolean;
+  /** Graph input name → the trainable parameter it feeds (with `trainableInputs`) and the layout it is fed in. */
+  readonly parameterInputs = new Map<string, ParameterInput>();
 
   /** `root`: the module whose `namedParameters()` name every parameter the model touches. */
   constructor(root: Module, options: OnnxExecutorOptions = {}) {
     this.paramNames = new Map(root.namedParameters().map(([n, p]) => [p, n]));
     this.foldBatchNorm = options.foldBatchNorm ?? true;
+    this.trainableInputs = options.trainableInputs ?? false;
+    // Record every op's result dims in the graph (reverse mode reads them: broadcasting, batch-1 shortcuts).
+    for (const m of RECORDED_OPS) {
+      const f = this[m] as (...a: unknown[]) => OnnxValue;
+      (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        const v = f.apply(this, a);
+        if (!this.graph.valueDims.has(v.name)) this.graph.setDims(v.name, v.dims);
+        return v;
+      };
+    }
   }
 
   // ---- graph inputs and outputs ------------------------------------------------------------
@@ -89,7 +138,7 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     this.graph.inputs.push({ name, dims: [...dims], type: 'float32', dimNames: axes.map((a) => `${name}_${a}`) });
     if (layout === 'NCHW') return { name, dims: [...dims], layout: 'NCHW' };
     const [n, h, w, c] = dims as [number, number, number, number];
-    return { name: this.graph.op('Transpose', [name], { perm: { ints: [0, 3, 1, 2] } }), dims: [n, c, h, w], layout: 'NCHW' };
+    return { name: this.graph.setDims(this.graph.op('Transpose', [name], { perm: { ints: [0, 3, 1, 2] } }), [n, c, h, w]), dims: [n, c, h, w], layout: 'NCHW' };
   }
 
   /** Make `value` a graph output called `name`; feature maps leave in `layout` (NHWC matches tfjs). */
@@ -208,7 +257,8 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   frozenBatchNorm(x: OnnxValue, bn: FrozenBatchNormParams): OnnxValue {
     const eps = bn.eps ?? 1e-5;
     const conv = this.convs.get(x.name);
-    if (this.foldBatchNorm && conv && this.graph.uses(x.name) === 0) return this.foldedConv(conv, bn, eps);
+    const constantConv = conv && !(this.trainableInputs && (conv.weight.trainable || conv.bias?.trainable));
+    if (this.foldBatchNorm && conv && constantConv && this.graph.uses(x.name) === 0) return this.foldedConv(conv, bn, eps);
     const inputs = [bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((p) => this.weight(p, 'asis'));
     return { ...x, name: this.graph.op('BatchNormalization', [x.name, ...inputs], { epsilon: { f: eps } }) };
   }
@@ -217,13 +267,13 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     this.spatial(x, 'groupNorm');
     // PyTorch GN = per-(sample, group) normalisation over (C/G)·H·W values: an InstanceNormalization
     // over [N, G, (C/G)·H·W] with unit scale, then the per-channel affine.
-    const grouped = this.graph.op('Reshape', [x.name, this.graph.constInt64([0, groups, -1])]);
+    const grouped = this.graph.setDims(this.graph.op('Reshape', [x.name, this.graph.constInt64([0, groups, -1])]), [x.dims[0]!, groups, -1]);
     const ones = this.graph.constFloat(new Float32Array(groups).fill(1), [groups]);
     const zeros = this.graph.constFloat(new Float32Array(groups), [groups]);
     const normed = this.graph.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { f: eps } });
-    const back = this.graph.op('Reshape', [normed, this.graph.op('Shape', [x.name])]);
-    const scaled = this.graph.op('Mul', [back, this.weight(gamma, 'c11')]);
-    return { ...x, name: this.graph.op('Add', [scaled, this.weight(beta, 'c11')]) };
+    const back = this.graph.setDims(this.graph.op('Reshape', [normed, this.graph.op('Shape', [x.name])]), x.dims);
+    const scaled = this.graph.setDims(this.graph.op('Mul', [back, this.weight(gamma, 'c11')]), x.dims);
+    return { ...x, name: this.graph.setDims(this.graph.op('Add', [scaled, this.weight(beta, 'c11')]), x.dims) };
   }
 
   maxPool(x: OnnxValue, options: PoolOptions): OnnxValue {
@@ -288,10 +338,27 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     const key = `${base}|${layout}`;
     const known = this.weightNames.get(key);
     if (known) return known;
+    if (this.trainableInputs && p.trainable) return this.weightInput(p, base, layout, key);
     const name = this.weightBases.has(base) ? `${base}:${layout}` : base;
     this.weightBases.add(base);
     const { data, dims } = this.convert(p, layout);
     this.graph.addInitializer({ name, dims, type: 'float32', data });
+    this.weightNames.set(key, name);
+    return name;
+  }
+
+  /** A trainable parameter as a graph input (conv weights fed in OIHW, the rest as they are). */
+  private weightInput(p: Parameter, base: string, layout: WeightLayout, key: string): string {
+    const fed = layout === 'oihw' ? 'oihw' : 'asis';
+    const known = this.parameterInputs.get(base);
+    if (known && known.layout !== fed) throw new DensePoseError('UNSUPPORTED', `ONNX training graph: parameter "${base}" is used both as a conv weight and otherwise`);
+    if (!known) {
+      const dims = fed === 'oihw' ? [p.shape[3]!, p.shape[2]!, p.shape[0]!, p.shape[1]!] : [...p.shape];
+      this.graph.inputs.push({ name: base, dims, type: 'float32' });
+      this.parameterInputs.set(base, { parameter: p, layout: fed });
+    }
+    let name = base;
+    if (layout === 'c11') name = this.graph.setDims(this.graph.op('Reshape', [base, this.graph.constInt64([-1, 1, 1])]), [p.shape[0]!, 1, 1]);
     this.weightNames.set(key, name);
     return name;
   }
@@ -328,7 +395,9 @@ export class OnnxExecutor implements Executor<OnnxValue> {
       throw new DensePoseError('BAD_INPUT', `ONNX ${op}: operands must both be feature maps or both flat, got [${this.shape(a).join(',')}] and [${this.shape(b).join(',')}]`);
     }
     const dims = a.dims.map((da, i) => broadcastDim(da, b.dims[i]!, op));
-    return { name: this.graph.op(op, [a.name, b.name]), dims, layout: a.layout };
+    this.graph.setDims(a.name, a.dims);
+    this.graph.setDims(b.name, b.dims);
+    return { name: this.graph.setDims(this.graph.op(op, [a.name, b.name]), dims), dims, layout: a.layout };
   }
 }
 
