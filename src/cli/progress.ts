@@ -15,7 +15,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Redraw at most this often. @default 100 */
   intervalMs?: number;
-  /** Draw even when the stream is not a TTY (one line per redraw). @default false */
+  /** Draw even when the stream is not a TTY (one line per redraw). @default process.env.DENSEPOSE_PROGRESS === "1" */
   force?: boolean;
   /** When the stream is not a TTY: one line every this many ticks (and at the end). 0 = none. @default 0 */
   logEvery?: number;
@@ -40,7 +40,9 @@ export function createProgress(total: number, label: string, options: ProgressOp
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
   const logEvery = tty ? 0 : Math.max(0, Math.floor(options.logEvery ?? 0));
-  const enabled = tty || (options.force ?? false) || logEvery > 0;
+  // DENSEPOSE_PROGRESS=1: one progress line per update on a non-TTY stderr (logs, CI, supervising scripts)
+  const forced = options.force ?? process.env.DENSEPOSE_PROGRESS === '1';
+  const enabled = tty || forced || logEvery > 0;
   let lastLogged = 0;
   const interval = options.intervalMs ?? 100;
   const start = performance.now();
@@ -61,7 +63,7 @@ export function createProgress(total: number, label: string, options: ProgressOp
   const draw = (final: boolean): void => {
     if (!enabled) return;
     if (tty) stream.write(`\r\x1b[2K${fitToWidth(line(), stream.columns)}${final ? '\n' : ''}`);
-    else if (logEvery > 0) {
+    else if (logEvery > 0 && !forced) {
       if (!final && done - lastLogged < logEvery) return;
       if (final && done === lastLogged) return;
       lastLogged = done;

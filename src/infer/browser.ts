@@ -8,7 +8,7 @@ import type { PixelImage } from './preprocess.ts';
 import type { PipelineSpec } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
-import { WEB_MODEL_FILES } from './web-model-files.ts';
+import { MODEL_DIR_FILES } from './model-dir-files.ts';
 
 /** What the browser entry reads pixels from; `PixelImage` is RGB bytes `[height, width, 3]`. */
 export type BrowserImageInput = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | ImageData | PixelImage;
@@ -70,13 +70,13 @@ async function fetchModel(base: string | URL): Promise<ModelDirectoryContents> {
   };
   let spec: PipelineSpec;
   try {
-    spec = (await (await get(WEB_MODEL_FILES.spec)).json()) as PipelineSpec;
+    spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
   } catch (e) {
-    if (e instanceof SyntaxError) throw new DensePoseError('BAD_FILE', `${WEB_MODEL_FILES.spec} of ${root.href} is not JSON (${e.message})`, { where: new URL(WEB_MODEL_FILES.spec, root).href, cause: e });
+    if (e instanceof SyntaxError) throw new DensePoseError('BAD_FILE', `${MODEL_DIR_FILES.spec} of ${root.href} is not JSON (${e.message})`, { where: new URL(MODEL_DIR_FILES.spec, root).href, cause: e });
     throw e;
   }
   const bytes = async (name: string) => new Uint8Array(await (await get(name)).arrayBuffer());
-  const [body, boxHead, densepose] = await Promise.all([bytes(WEB_MODEL_FILES.body), bytes(WEB_MODEL_FILES.boxHead), bytes(WEB_MODEL_FILES.densepose)]);
+  const [body, boxHead, densepose] = await Promise.all([bytes(MODEL_DIR_FILES.body), bytes(MODEL_DIR_FILES.boxHead), bytes(MODEL_DIR_FILES.densepose)]);
   return { spec, graphs: { body, boxHead, densepose } };
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isModelDir } from '../../infer/model-dir.ts';
 import { DensePoseError } from '../../errors.ts';
 import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
@@ -13,6 +14,9 @@ import { loadCocoJson } from '../../data/coco.ts';
 import { basename, join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { catchInterrupts } from '../interrupt.ts';
+import { PREPROCESS_MODES } from '../../infer/preprocess.ts';
+import { looksLikeModelName } from '../../zoo/index.ts';
+import { pullProgressBar } from './models.ts';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
@@ -41,10 +45,16 @@ Images named by integers keep them as image_id (COCO file names, and "densepose 
 end, and make the exit code 1.`,
   options: [
     { name: 'out', value: 'DIR', help: 'output folder (required)' },
-    { name: 'model', value: 'FILE', help: 'model file (safetensors with its config)', default: DEFAULT_MODEL },
+    {
+      name: 'model',
+      value: 'PATH|NAME',
+      help: 'model file (safetensors with its config), model directory ("densepose export"), or a zoo model\nname such as R_50_FPN_s1x (downloaded and converted once; "densepose models list")',
+      default: DEFAULT_MODEL,
+    },
     { name: 'config', value: 'FILE', help: 'model config JSON overriding the one in the model file' },
     { name: 'vis', value: 'LIST', help: `overlays, comma-separated from ${VIS_KINDS.join(', ')}\n(detectron2 apply_net names ${Object.keys(VIS_ALIASES).join(', ')} also work); "none" for none`, default: 'parts,boxes' },
-    { name: 'score', value: 'S', help: 'keep people scoring at least S, in [0, 1]', default: 0.5 },
+    { name: 'score', value: 'S', help: 'keep people scoring at least S, in [0, 1]', default: 'the config\'s for detectron2 models, e.g. 0.05 for the zoo; 0.5 for ours' },
+    { name: 'preprocess', value: 'P', help: 'image resize: detectron2 (Pillow\'s uint8 bilinear, as DefaultPredictor) | float', default: 'detectron2 for detectron2 models, else float' },
     { name: 'recursive', help: 'also search sub-folders of folder inputs' },
     { name: 'video-fps', value: 'N', help: 'resample videos to N frames per second', default: 'the video\'s rate' },
     { name: 'backend', value: 'B', help: INFER_BACKENDS.join(' | '), default: 'onnx' },
@@ -65,14 +75,16 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out');
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
-  if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
-  if (statSync(model).isDirectory()) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors), not a folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
+  if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  if (existsSync(model) && statSync(model).isDirectory() && !isModelDir(model)) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors) or a model directory (densepose export), not any folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => VIS_ALIASES[s.trim() as keyof typeof VIS_ALIASES] ?? s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, ...Object.keys(VIS_ALIASES), 'none']);
   const backend = optChoice(args, 'backend', INFER_BACKENDS, 'onnx');
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS, 'cpu');
-  const score = optNumber(args, 'score', 0.5, 'infer', { min: 0, max: 1 });
+  // unset: the model's own threshold (the config's, 0.05 for detectron2 zoo models)
+  const score = optOptionalNumber(args, 'score', { min: 0, max: 1 });
+  const preprocess = optChoice(args, 'preprocess', PREPROCESS_MODES);
   const fps = optOptionalNumber(args, 'video-fps', { min: 0, minExclusive: true, max: 1000 });
   const minSize = optOptionalNumber(args, 'min-size', { integer: true, min: 8, max: 16384 });
   const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
@@ -86,7 +98,9 @@ export async function inferCommand(argv: string[]): Promise<number> {
     ...(config ? { config } : {}),
     backend,
     executionProvider: ep,
-    scoreThreshold: score,
+    ...(score !== undefined ? { scoreThreshold: score } : {}),
+    ...(preprocess !== undefined ? { preprocess } : {}),
+    ...(optFlag(args, 'quiet') ? {} : { onProgress: pullProgressBar(model) }),
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
