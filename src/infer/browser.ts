@@ -68,16 +68,30 @@ async function openCache(name: string | false): Promise<Cache | undefined> {
 
 async function fetchModel(base: string | URL, cache?: Cache): Promise<ModelDirectoryContents> {
   const root = new URL(String(base).endsWith('/') ? base : `${String(base)}/`, globalThis.location?.href);
+  // A missing model is a 404, or (dev servers, single-page hosts) the site's HTML page answered for
+  // any unknown path, which JSON.parse would report as "Unexpected token '<'": say which it is.
   const get = async (name: string): Promise<Response> => {
     const url = new URL(name, root).href;
     const hit = await cache?.match(url);
     if (hit) return hit;
-    const r = await fetch(url);
-    if (!r.ok) throw new DensePoseError('BAD_FILE', `HTTP ${r.status} for ${name}`, { where: url });
+    let r: Response;
+    try {
+      r = await fetch(url);
+    } catch (e) {
+      throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: fetching ${name} failed (${(e as Error).message})`, { where: url, cause: e });
+    }
+    if (!r.ok) throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: ${name} answered HTTP ${r.status}`, { where: url });
+    if ((r.headers.get('content-type') ?? '').includes('text/html')) throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: ${name} answered with an HTML page, not the model file`, { where: url });
     if (cache) await cache.put(url, r.clone());
     return r;
   };
-  const spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
+  let spec: PipelineSpec;
+  try {
+    spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new DensePoseError('BAD_FILE', `${MODEL_DIR_FILES.spec} of ${root.href} is not JSON (${e.message})`, { where: new URL(MODEL_DIR_FILES.spec, root).href, cause: e });
+    throw e;
+  }
   const bytes = async (name: string) => new Uint8Array(await (await get(name)).arrayBuffer());
   const [body, boxHead, densepose] = await Promise.all([bytes(MODEL_DIR_FILES.body), bytes(MODEL_DIR_FILES.boxHead), bytes(MODEL_DIR_FILES.densepose)]);
   return { spec, graphs: { body, boxHead, densepose } };

@@ -2,14 +2,16 @@ import { DensePoseError } from '../../errors.ts';
 import { cachedModel, listModels, loadZooIndex, pullModel, removeModel, strayCacheEntries, zooCacheDir, type PullProgress } from '../../zoo/cache.ts';
 import { readdirSync } from 'node:fs';
 import { exportModel } from '../../infer/model-cache.ts';
-import { optFlag, optString, parseArgs } from '../args.ts';
+import { optFlag, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
 const ACTIONS = ['list', 'pull', 'path', 'rm', 'export'] as const;
 
-const HELP = `Usage: densepose models <list | pull NAME… | path NAME | rm NAME… | export NAME --out DIR> [--json]
-
-The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
+export const MODELS_SPEC: CommandSpec = {
+  name: 'models',
+  usage: ['models <list | pull NAME… | path NAME | rm NAME… | export NAME --out DIR> [--json]'],
+  description: `The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
 another index with the same schema). A model is downloaded once (resumable), checked against the index's
 md5 prefix, converted into a model file and kept in the cache:
 $DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts (under zoo/NAME/).
@@ -17,14 +19,19 @@ DENSEPOSE_OFFLINE=1 never downloads. Names work wherever a model file does:
   densepose infer photo.jpg --model R_50_FPN_s1x --out out/
   createDensePose({ model: 'R_50_FPN_s1x' })
 
+Actions:
   list         every model: name, reported box / DensePose GPS / GPSm AP, cached or not
   pull NAME…   download, verify and convert (a bar on stderr)
   path NAME    print the cached model file (exit code 1 when not cached)
   rm NAME…     delete cached models
   export NAME --out DIR
                write the model's browser directory (spec.json + ONNX stages) to DIR; serve DIR/../ as the
-               browser createDensePose's baseUrl to use the name there (files kept with the Cache API)
-  --json       machine-readable output`;
+               browser createDensePose's baseUrl to use the name there (files kept with the Cache API)`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output folder of "export"' },
+    { name: 'json', help: 'machine-readable output' },
+  ],
+};
 
 /** A CLI progress bar for a pull: bytes while downloading, then the phase. */
 export function pullProgressBar(label: string): (p: PullProgress) => void {
@@ -51,11 +58,12 @@ export function pullProgressBar(label: string): (p: PullProgress) => void {
 
 /** `densepose models list | pull | path | rm`. */
 export async function modelsCommand(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return argv.length === 0 ? 1 : 0;
+  if (argv.length === 0) {
+    console.log(formatHelp(MODELS_SPEC));
+    return 1;
   }
-  const args = parseArgs(argv, { values: ['out'], flags: ['json'] }, 'models');
+  const args = parseCommand(argv, MODELS_SPEC);
+  if (!args) return 0;
   const [action, ...names] = args.positional;
   const json = optFlag(args, 'json');
   if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
