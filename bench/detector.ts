@@ -7,7 +7,7 @@ import { FPN_LEVELS, type FpnFeatures } from '../src/model/backbone/fpn.ts';
 import { fromConfig } from '../src/model/config.ts';
 import { buildModel, type GeneralizedRcnn } from '../src/model/detector.ts';
 import { OnnxDetector } from '../src/model/onnx-detector.ts';
-import { roiAlign, roiAlignOps } from '../src/model/roi-align.ts';
+import { roiAlign, roiAlignOps } from '../src/model/roi-align-tf.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 import { TfExecutor } from '../src/runtime/tf-executor.ts';
 import { pythonWithTorch } from './python.ts';

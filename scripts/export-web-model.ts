@@ -1,8 +1,7 @@
-// Export a model file for the browser page: `npx tsx scripts/export-web-model.ts [--model FILE] [--out DIR]`.
+// Export a model file for the browser page: `npx tsx scripts/export-web-model.ts [--model FILE] [--out DIR]`
+// (a model directory, as `densepose export` writes it).
 import { existsSync } from 'node:fs';
-import { exportWebModel } from '../src/infer/web-model.ts';
-import { loadModel } from '../src/infer/model-file.ts';
-import { initBackend } from '../src/runtime/backend.ts';
+import { exportModelFile } from '../src/infer/export-model.ts';
 
 const args = process.argv.slice(2);
 const get = (k: string, d: string) => {
@@ -15,8 +14,5 @@ if (!existsSync(model)) {
   console.error(`export-web-model: model file not found: ${model} (pass --model FILE)`);
   process.exit(2);
 }
-await initBackend({ backend: 'cpu' });
-const rcnn = loadModel(model);
-const files = await exportWebModel(rcnn, out);
-rcnn.model.dispose();
-console.log(`export-web-model: wrote ${files.join(', ')}`);
+await exportModelFile(model, out, { overwrite: true });
+console.log(`export-web-model: wrote ${out}`);

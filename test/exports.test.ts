@@ -16,8 +16,8 @@ function sourceOf(sub: string): string {
 describe('package', () => {
   it('every subpath export loads with its entry points', async () => {
     const expected: Record<string, string[]> = {
-      '.': ['createDensePose', 'saveModel', 'loadModel', 'DensePoseError'],
-      './train': ['train', 'distill', 'mergeShards', 'validateRcnn'],
+      '.': ['createDensePose', 'exportModel', 'readModelConfig', 'cacheDir', 'DensePoseError'],
+      './train': ['train', 'distill', 'mergeShards', 'validateRcnn', 'loadModel', 'saveModel'],
       './eval': ['evaluateDetections', 'evaluateDensePose', 'loadSmplBodyModel', 'encodeMask', 'readMat'],
       './synth': ['generateDataset', 'renderScene', 'flipSymmetry'],
       './vis': ['drawParts', 'drawUvIsolines', 'paintAtlas', 'plotCurves'],
@@ -32,7 +32,7 @@ describe('package', () => {
 
   it('the densepose command lists its subcommands and rejects unknown ones by name', () => {
     const help = execFileSync(process.execPath, [pkg.bin.densepose!, '--help'], { encoding: 'utf8' });
-    for (const c of ['synth', 'train', 'distill', 'eval', 'infer', 'bench', 'demo', 'convert', 'texture']) expect(help).toContain(c);
+    for (const c of ['synth', 'train', 'distill', 'eval', 'infer', 'bench', 'demo', 'convert', 'export', 'texture']) expect(help).toContain(c);
     let err = '';
     try {
       execFileSync(process.execPath, [pkg.bin.densepose!, 'trian'], { encoding: 'utf8', stdio: 'pipe' });

@@ -12,6 +12,7 @@ const COMMANDS = {
   infer: { about: 'run DensePose on images, folders, globs and videos', load: async () => (await import('./commands/infer.ts')).inferCommand },
   texture: { about: 'paint a texture atlas onto people, or extract one', load: async () => (await import('./commands/texture.ts')).textureCommand },
   convert: { about: 'convert a detectron2 checkpoint (.pkl) to safetensors', load: async () => (await import('./commands/convert.ts')).convertCommand },
+  export: { about: 'export a model file to a model directory (ONNX stages + spec) for fast loading and browsers', load: async () => (await import('./commands/export.ts')).exportCommand },
   models: { about: 'the model zoo by name: list, pull, path, rm (detectron2 DensePose models)', load: async () => (await import('./commands/models.ts')).modelsCommand },
   bench: { about: 'benchmarks: ops, synth, eval, detector, heads, train, infer', load: async () => (await import('./commands/bench.ts')).benchCommand },
   demo: { about: 'render a synthetic scene, run the default model, write overlays to demo-out/', load: async () => (await import('./commands/demo.ts')).demoCommand },
@@ -48,7 +49,7 @@ export function formatError(command: string | undefined, e: unknown): string {
   }
   const what = strip(d.detail ?? d.message);
   const where = d.where ? ` (${d.where})` : '';
-  const hint = d.code === 'BAD_OPTION' && command ? `; see densepose ${command} --help` : '';
+  const hint = d.code === 'BAD_OPTION' && command ? `${what.endsWith('?') ? ' See' : '; see'} densepose ${command} --help` : '';
   return `${prefix}: ${what}${where}${hint} [${d.code}]`;
 }
 

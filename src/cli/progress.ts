@@ -11,7 +11,7 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Redraw at most this often. @default 100 */
   intervalMs?: number;
-  /** Draw even when the stream is not a TTY (one line per redraw). @default false */
+  /** Draw even when the stream is not a TTY (one line per redraw). @default process.env.DENSEPOSE_PROGRESS === "1" */
   force?: boolean;
 }
 
@@ -26,7 +26,8 @@ function formatSeconds(s: number): string {
 export function createProgress(total: number, label: string, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
-  const enabled = tty || (options.force ?? false);
+  // DENSEPOSE_PROGRESS=1: one progress line per update on a non-TTY stderr (logs, CI, supervising scripts)
+  const enabled = tty || (options.force ?? process.env.DENSEPOSE_PROGRESS === '1');
   const interval = options.intervalMs ?? 100;
   const start = performance.now();
   let done = 0;

@@ -8,7 +8,7 @@ import type { PixelImage } from './preprocess.ts';
 import type { PipelineSpec } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
-import { WEB_MODEL_FILES } from './web-model-files.ts';
+import { MODEL_DIR_FILES } from './model-dir-files.ts';
 import { findZooEntry, looksLikeModelName, shippedZooIndex } from '../zoo/index.ts';
 
 /** What the browser entry reads pixels from; `PixelImage` is RGB bytes `[height, width, 3]`. */
@@ -77,9 +77,9 @@ async function fetchModel(base: string | URL, cache?: Cache): Promise<ModelDirec
     if (cache) await cache.put(url, r.clone());
     return r;
   };
-  const spec = (await (await get(WEB_MODEL_FILES.spec)).json()) as PipelineSpec;
+  const spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
   const bytes = async (name: string) => new Uint8Array(await (await get(name)).arrayBuffer());
-  const [body, boxHead, densepose] = await Promise.all([bytes(WEB_MODEL_FILES.body), bytes(WEB_MODEL_FILES.boxHead), bytes(WEB_MODEL_FILES.densepose)]);
+  const [body, boxHead, densepose] = await Promise.all([bytes(MODEL_DIR_FILES.body), bytes(MODEL_DIR_FILES.boxHead), bytes(MODEL_DIR_FILES.densepose)]);
   return { spec, graphs: { body, boxHead, densepose } };
 }
 

@@ -1,19 +1,21 @@
-// The library entry point: `createDensePose(options)` → `{ estimate, dispose }`.
+// The library entry point: `createDensePose(options)` → `{ estimate, dispose }`. With ONNX Runtime
+// (the default) and a model directory, or a model file whose export is cached, no tfjs module is
+// loaded: tfjs comes in (dynamic imports) only to export a model file once, or for `backend: 'tfjs'`.
+import { existsSync, statSync } from 'node:fs';
 import { DensePoseError, unknownValue } from '../errors.ts';
-import { type ModelConfig } from '../model/config.ts';
-import { loadDensePoseRcnnConfig, type DensePoseRcnn } from '../model/densepose-rcnn.ts';
-import { type BackendName, initBackend } from '../runtime/backend.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
+import type { BackendName } from '../runtime/backend.ts';
 import type { ExecutionProvider } from '../runtime/onnx/session.ts';
-import { exportStages } from './export-stages.ts';
 import { readImage, type RawImageInput } from './image-io.ts';
-import { loadModel } from './model-file.ts';
-import { DensePosePipeline, type StageRunner } from './pipeline.ts';
+import { cachedModelDir } from './model-cache.ts';
+import { isModelDir, openModelDir } from './model-dir.ts';
+import { DensePosePipeline, type DetectedBatch, type StageRunner } from './pipeline.ts';
 import type { PreprocessMode } from './preprocess.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
-import { createTfjsStageRunner } from './tfjs-runner.ts';
+import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
 import type { PullProgress } from '../zoo/download.ts';
-import { resolveModelSource } from '../zoo/resolve.ts';
 
 export const INFER_BACKENDS = ['onnx', 'tfjs'] as const;
 export type InferBackend = (typeof INFER_BACKENDS)[number];
@@ -21,7 +23,8 @@ export type InferBackend = (typeof INFER_BACKENDS)[number];
 /** Load-time options of {@link createDensePose}. */
 export interface CreateDensePoseOptions {
   /**
-   * A model file (safetensors with the config JSON in its metadata under `config`), a model-zoo name
+   * A model directory (`densepose export`), a model file (safetensors with the config JSON in its
+   * metadata under `config`; exported once to the cache, see `cache`), a model-zoo name
    * (`'R_50_FPN_s1x'`: downloaded, verified and converted once into the cache; see `densepose models list`),
    * or a built model (not disposed by us).
    */
@@ -51,6 +54,11 @@ export interface CreateDensePoseOptions {
   maxSize?: number;
   /** Images per body-stage run. @default 4 */
   batchSize?: number;
+  /**
+   * Where a model file's ONNX export is cached: a cache root, or `false` to export in memory at every
+   * load. @default cacheDir() ($DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts)
+   */
+  cache?: string | false;
 }
 
 /** Per-call options of {@link DensePose.estimate}. */
@@ -76,6 +84,14 @@ export interface DensePose {
   estimate(image: ImageInput, options?: EstimateOptions): Promise<DensePosePerson[]>;
   /** People in each image (same order). */
   estimate(images: readonly ImageInput[], options?: EstimateOptions): Promise<DensePosePerson[][]>;
+  /**
+   * The detector alone on one batch (at most `batchSize` images): per image the detections (boxes in
+   * its pixels) and the feature maps {@link densepose} pools from. `estimate` = `detect` + `densepose`
+   * on the person boxes.
+   */
+  detect(images: readonly ImageInput[], options?: EstimateOptions): Promise<DetectedBatch>;
+  /** The DensePose head on `boxes[n]` (`[K,4]` xyxy in image n's pixels, with scores) of a detected batch. */
+  densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[]): Promise<DensePosePerson[][]>;
   dispose(): Promise<void>;
 }
 
@@ -90,63 +106,132 @@ function validate(o: CreateDensePoseOptions): void {
   if (b !== undefined && !(Number.isInteger(b) && b > 0)) throw new DensePoseError('BAD_OPTION', `createDensePose: batchSize must be a positive integer, got ${b}`);
 }
 
+/** Where the model comes from, resolved: a model directory for ONNX Runtime, or a built model for tfjs. */
+type ModelSource = { kind: 'dir'; dir: string; file: string | undefined } | { kind: 'rcnn'; rcnn: DensePoseRcnn; owned: boolean };
+
+/** The config of the `config` option (a parsed config or a JSON file). */
+async function configOption(config: ModelConfig | string | undefined): Promise<ModelConfig | undefined> {
+  if (typeof config !== 'string') return config;
+  const { loadDensePoseRcnnConfig } = await import('../model/densepose-rcnn.ts');
+  return loadDensePoseRcnnConfig(config);
+}
+
+/** Build the model of a model file on tfjs (the tfjs backend and the fallback). */
+async function buildFromFile(file: string, options: CreateDensePoseOptions): Promise<DensePoseRcnn> {
+  const { initBackend } = await import('../runtime/backend.ts');
+  await initBackend(options.tfjsBackend ? { backend: options.tfjsBackend } : {});
+  const { loadModel } = await import('./model-file.ts');
+  return loadModel(file, await configOption(options.config));
+}
+
 /**
- * Load a model and open its inference stages. With `backend: 'onnx'` the model is exported to three
- * ONNX graphs in memory (body+RPN, box head, DensePose head) and its tfjs weights are freed; when ONNX
- * Runtime cannot start, it falls back to tfjs and says why in `fallbackReason`.
+ * The one place a `model` option becomes something to run: a model directory as it is; a model file
+ * through the export cache (ONNX) or built on tfjs; a built model as given.
+ */
+async function resolveModel(options: CreateDensePoseOptions, backend: InferBackend): Promise<ModelSource> {
+  let model = options.model;
+  if (typeof model !== 'string') return { kind: 'rcnn', rcnn: model, owned: false };
+  if (!existsSync(model)) {
+    // a model-zoo name: pulled and converted into the cache on first use (the zoo loads tfjs, so only then)
+    const { resolveModelSource } = await import('../zoo/resolve.ts');
+    model = (await resolveModelSource(model, options.onProgress ? { onProgress: options.onProgress } : {})).path;
+    if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', 'model not found (expected a model directory, a .safetensors model file or a zoo model name)', { where: model });
+  }
+  if (statSync(model).isDirectory()) {
+    if (!isModelDir(model)) throw new DensePoseError('BAD_FILE', 'not a model directory (no spec.json); `densepose export` writes one', { where: model });
+    if (backend === 'tfjs') throw new DensePoseError('BAD_OPTION', 'backend "tfjs" needs the model file (.safetensors); a model directory holds ONNX graphs only', { where: model });
+    if (options.config !== undefined) throw new DensePoseError('BAD_OPTION', '"config" cannot override a model directory (its stages are exported already); pass the model file', { where: model });
+    return { kind: 'dir', dir: model, file: undefined };
+  }
+  if (backend === 'onnx') {
+    if (options.cache === false) {
+      const rcnn = await buildFromFile(model, options);
+      return { kind: 'rcnn', rcnn, owned: true };
+    }
+    const config = await configOption(options.config);
+    const { dir } = await cachedModelDir(model, { ...(config ? { config } : {}), ...(typeof options.cache === 'string' ? { cacheDir: options.cache } : {}) });
+    return { kind: 'dir', dir, file: model };
+  }
+  return { kind: 'rcnn', rcnn: await buildFromFile(model, options), owned: true };
+}
+
+/**
+ * Load a model and open its inference stages. With `backend: 'onnx'` (default) the stages run on ONNX
+ * Runtime from a model directory (a model file is exported to one once and cached); when ONNX Runtime
+ * cannot start, a model file or built model falls back to tfjs and says why in `fallbackReason`.
  */
 export async function createDensePose(options: CreateDensePoseOptions): Promise<DensePose> {
   validate(options);
-  await initBackend(options.tfjsBackend ? { backend: options.tfjsBackend } : {});
-  const owned = typeof options.model === 'string';
-  const config = typeof options.config === 'string' ? loadDensePoseRcnnConfig(options.config) : options.config;
-  const rcnn = typeof options.model === 'string' ? loadModel((await resolveModelSource(options.model, options.onProgress ? { onProgress: options.onProgress } : {})).path, config) : options.model;
-  const spec = pipelineSpec(rcnn);
   let backend: InferBackend = options.backend ?? 'onnx';
+  let source = await resolveModel(options, backend);
   let runner: StageRunner | undefined;
+  let spec: PipelineSpec | undefined;
   let executionProvider = 'tfjs';
   let fallbackReason: string | undefined;
   if (backend === 'onnx') {
     try {
-      const graphs = exportStages(rcnn);
       const { createNodeStageRunner } = await import('./node-runner.ts');
-      const r = await createNodeStageRunner(graphs, { executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 });
+      const sessionOptions = { executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 };
+      let graphs: Record<StageName, Uint8Array | string>;
+      if (source.kind === 'dir') {
+        const opened = openModelDir(source.dir);
+        spec = opened.spec;
+        graphs = opened.graphPaths;
+      } else {
+        const { exportStages } = await import('./export-stages.ts');
+        spec = pipelineSpec(source.rcnn);
+        graphs = exportStages(source.rcnn);
+      }
+      const r = await createNodeStageRunner(graphs, sessionOptions);
       executionProvider = r.executionProvider;
       fallbackReason = r.fallbackReason;
       runner = r;
-      if (owned) rcnn.model.dispose();
+      if (source.kind === 'rcnn' && source.owned) source.rcnn.model.dispose();
     } catch (e) {
+      if (e instanceof DensePoseError && e.code !== 'UNSUPPORTED') throw e;
+      if (source.kind === 'dir' && source.file === undefined) throw e;
       backend = 'tfjs';
+      spec = undefined;
       fallbackReason = `ONNX Runtime unavailable (${(e as Error).message.split('\n')[0]}); running on tfjs`;
+      if (source.kind === 'dir') source = { kind: 'rcnn', rcnn: await buildFromFile(source.file!, options), owned: true };
     }
   }
-  runner ??= createTfjsStageRunner(rcnn, { disposeModel: owned });
-  const pipeline = new DensePosePipeline(spec, runner);
+  if (!runner) {
+    if (source.kind !== 'rcnn') throw new DensePoseError('UNSUPPORTED', 'no stage runner for a model directory without ONNX Runtime');
+    const { createTfjsStageRunner } = await import('./tfjs-runner.ts');
+    spec = pipelineSpec(source.rcnn);
+    runner = createTfjsStageRunner(source.rcnn, { disposeModel: source.owned });
+  }
+  const pipeline = new DensePosePipeline(spec!, runner);
   const batchSize = options.batchSize ?? 4;
   // detectron2's models get detectron2's test-time behaviour: its score threshold and its uint8 resize.
-  const fromDetectron2 = rcnn.config.detectron2 !== undefined;
+  const modelConfig = source.kind === 'rcnn' ? source.rcnn.config : openModelDir(source.dir).metadata.config;
+  const fromDetectron2 = modelConfig.detectron2 !== undefined;
   const loadTime = {
     minSize: options.minSize,
     maxSize: options.maxSize,
-    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec.box.scoreThresh : 0.5),
+    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec!.box.scoreThresh : 0.5),
     preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
   };
   let disposed = false;
 
+  const callOptions = (o: EstimateOptions) => ({
+    ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
+    ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
+    scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+    preprocess: loadTime.preprocess,
+    ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
+  });
+  const live = (what: string) => {
+    if (disposed) throw new DensePoseError('BAD_INPUT', `${what}: this DensePose was disposed`);
+  };
+
   async function estimateMany(inputs: readonly ImageInput[], o: EstimateOptions): Promise<DensePosePerson[][]> {
-    if (disposed) throw new DensePoseError('BAD_INPUT', 'estimate: this DensePose was disposed');
+    live('estimate');
     const out: DensePosePerson[][] = [];
     for (let i = 0; i < inputs.length; i += batchSize) {
       const images = await Promise.all(inputs.slice(i, i + batchSize).map((x) => readImage(x)));
-      out.push(
-        ...(await pipeline.run(images, {
-          ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
-          ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
-          scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
-          preprocess: loadTime.preprocess,
-          ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
-        })),
-      );
+      out.push(...(await pipeline.run(images, callOptions(o))));
     }
     return out;
   }
@@ -160,8 +245,17 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     backend,
     executionProvider,
     fallbackReason,
-    spec,
+    spec: spec!,
     estimate,
+    async detect(inputs, o = {}) {
+      live('detect');
+      if (inputs.length === 0 || inputs.length > batchSize) throw new DensePoseError('BAD_INPUT', `detect: takes 1 to batchSize (${batchSize}) images, got ${inputs.length}`);
+      return pipeline.detect(await Promise.all(inputs.map((x) => readImage(x))), callOptions(o));
+    },
+    async densepose(detected, boxes) {
+      live('densepose');
+      return pipeline.densepose(detected, boxes);
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;

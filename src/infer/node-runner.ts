@@ -11,8 +11,8 @@ export interface NodeStageRunner extends StageRunner {
   readonly fallbackReason: string | undefined;
 }
 
-/** One onnxruntime-node session per stage graph. */
-export async function createNodeStageRunner(graphs: Record<StageName, Uint8Array>, options: SessionOptions = {}): Promise<NodeStageRunner> {
+/** One onnxruntime-node session per stage graph (ModelProto bytes, or a `.onnx` file path). */
+export async function createNodeStageRunner(graphs: Record<StageName, Uint8Array | string>, options: SessionOptions = {}): Promise<NodeStageRunner> {
   const sessions = new Map<StageName, OnnxSession>();
   try {
     for (const stage of STAGES) sessions.set(stage, await createSession(graphs[stage], options));

@@ -5,7 +5,7 @@ import { DensePoseError } from '../errors.ts';
 import { applyConfidences, CONFIDENCE_HEADS, type ConfidenceArrays } from '../model/densepose/confidence.ts';
 import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
 import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
-import { boxInference, type Detections } from '../model/roi-heads/box-head.ts';
+import { boxInference, type Detections } from '../model/roi-heads/box-inference.ts';
 import { type PixelImage, type PrepareOptions, prepareBatch } from './preprocess.ts';
 import { AnchorCache, proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';
@@ -45,6 +45,17 @@ function imageSlice(t: StageTensor, n: number): { data: Float32Array; shape: [nu
   return { data: t.data.subarray(n * size, (n + 1) * size), shape: [1, h, w, c] };
 }
 
+/** What {@link DensePosePipeline.detect} gives: detections per image and the maps the DensePose head pools from. */
+export interface DetectedBatch {
+  /** Per image: person boxes `[D,4]` xyxy in the image's own pixels, scores `[D]` (descending), classes `[D]`. */
+  detections: Detections[];
+  /** Per image: model-input pixels per image pixel `[sy, sx]`, and the unpadded model-input size `[h, w]`. */
+  scales: [number, number][];
+  sizes: [number, number][];
+  /** NHWC maps `[N,H_l,W_l,C]` the DensePose head pools from (the decoder's stride-4 map, or p2..p5). */
+  maps: StageTensor[];
+}
+
 /** A pipeline bound to a model's spec and stage runner; reusable across calls (anchors cached). */
 export class DensePosePipeline {
   private readonly anchors: AnchorCache;
@@ -55,14 +66,26 @@ export class DensePosePipeline {
     this.anchors = new AnchorCache(spec.rpn);
   }
 
-  /** People of each image (same order), boxes in the images' own pixels. */
+  /** People of each image (same order), boxes in the images' own pixels: {@link detect}, then {@link densepose} on the person boxes. */
   async run(images: readonly PixelImage[], options: PipelineOptions = {}): Promise<DensePosePerson[][]> {
     if (images.length === 0) return [];
+    const detected = await this.detect(images, options);
+    const boxes = detected.detections.map((d) => {
+      const keep: number[] = [];
+      for (let i = 0; i < d.classes.length; i++) if (d.classes[i] === 0) keep.push(i);
+      return { boxes: Float32Array.from(keep.flatMap((i) => Array.from(d.boxes.subarray(4 * i, 4 * i + 4)))), scores: Float32Array.from(keep, (i) => d.scores[i]!) };
+    });
+    return this.densepose(detected, boxes, options);
+  }
+
+  /**
+   * detectron2's first half: body + RPN → proposals → box head → NMS, for a batch of images. Boxes
+   * come back in each image's own pixels; `maps` stay for {@link densepose}.
+   */
+  async detect(images: readonly PixelImage[], options: PipelineOptions = {}): Promise<DetectedBatch> {
     const spec = this.spec;
     const threshold = options.scoreThreshold ?? 0.5;
     if (!(threshold >= 0 && threshold <= 1)) throw new DensePoseError('BAD_OPTION', `scoreThreshold must be in [0, 1], got ${threshold}`);
-    const headBatch = options.headBatch ?? 16;
-    if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
     const batch = prepareBatch(images, spec, options);
     const [hp, wp] = batch.paddedSize;
     const body = await this.runner.run('body', { image: { data: batch.data, shape: [batch.count, hp, wp, 3] } });
@@ -115,32 +138,56 @@ export class DensePosePipeline {
         const count = p.boxes.length / 4;
         const d = boxInference(cls.data.subarray(start * k1, (start + count) * k1), del.data.subarray(start * d4, (start + count) * d4), p.boxes, batch.sizes[n]!, boxOptions);
         start += count;
+        // model-input pixels → the image's own
+        const [sy, sx] = batch.scales[n]!;
+        for (let i = 0; i < d.boxes.length; i += 4) {
+          d.boxes[i] = d.boxes[i]! / sx;
+          d.boxes[i + 1] = d.boxes[i + 1]! / sy;
+          d.boxes[i + 2] = d.boxes[i + 2]! / sx;
+          d.boxes[i + 3] = d.boxes[i + 3]! / sy;
+        }
         return d;
       });
     }
+    const maps = spec.densepose.decoder ? [tensor(body, BODY_OUTPUTS.dpFeatures, 'body')] : levels.slice(0, 4);
+    return { detections, scales: batch.scales, sizes: batch.sizes, maps };
+  }
 
-    // Person class only (class 0); DensePose on every kept box, pooled from its own image's maps.
-    const dp = spec.densepose;
-    const dpMaps = dp.decoder ? [tensor(body, BODY_OUTPUTS.dpFeatures, 'body')] : levels.slice(0, 4);
+  /**
+   * detectron2's second half: the DensePose head on given boxes of each image of a detected batch
+   * (`boxes[n]`: `[K,4]` xyxy in image `n`'s pixels, with their scores), batched over all boxes of the
+   * batch, `headBatch` boxes per head run. Boxes are clipped to the image; empty ones are dropped.
+   */
+  async densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[], options: Pick<PipelineOptions, 'headBatch'> = {}): Promise<DensePosePerson[][]> {
+    const headBatch = options.headBatch ?? 16;
+    if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
+    if (boxes.length !== detected.detections.length) throw new DensePoseError('SHAPE_MISMATCH', `densepose: ${boxes.length} box sets for ${detected.detections.length} images`);
+    const dp = this.spec.densepose;
     const [ph, pw] = dp.poolerResolution;
     const dpCell = ph * pw * dp.channels;
     const jobs: { image: number; modelBox: Float32Array; box: Float32Array; score: number }[] = [];
-    detections.forEach((d, n) => {
-      const kept = prepareBoxes(d.boxes, batch.sizes[n]);
-      const [sy, sx] = batch.scales[n]!;
+    boxes.forEach((set, n) => {
+      const [sy, sx] = detected.scales[n]!;
+      const [h, w] = detected.sizes[n]!;
+      const inModel = new Float32Array(set.boxes.length);
+      for (let i = 0; i < set.boxes.length; i += 4) {
+        inModel[i] = set.boxes[i]! * sx;
+        inModel[i + 1] = set.boxes[i + 1]! * sy;
+        inModel[i + 2] = set.boxes[i + 2]! * sx;
+        inModel[i + 3] = set.boxes[i + 3]! * sy;
+      }
+      const kept = prepareBoxes(inModel, [h, w]);
       for (let j = 0; j < kept.index.length; j++) {
-        const i = kept.index[j]!;
-        if (d.classes[i] !== 0) continue;
         const mb = kept.boxes.subarray(4 * j, 4 * j + 4);
-        jobs.push({ image: n, modelBox: mb, box: Float32Array.of(mb[0]! / sx, mb[1]! / sy, mb[2]! / sx, mb[3]! / sy), score: d.scores[i]! });
+        jobs.push({ image: n, modelBox: mb, box: Float32Array.of(mb[0]! / sx, mb[1]! / sy, mb[2]! / sx, mb[3]! / sy), score: set.scores[kept.index[j]!]! });
       }
     });
-    const people: DensePosePerson[][] = images.map(() => []);
+    const people: DensePosePerson[][] = boxes.map(() => []);
     for (let start = 0; start < jobs.length; start += headBatch) {
       const chunk = jobs.slice(start, start + headBatch);
       const input = new Float32Array(chunk.length * dpCell);
       chunk.forEach((job, j) => {
-        const maps = dpMaps.map((t) => imageSlice(t, job.image));
+        const maps = detected.maps.map((t) => imageSlice(t, job.image));
         const common = { outputSize: [ph, pw] as const, samplingRatio: dp.poolerSamplingRatio, aligned: dp.poolerAligned };
         const out =
           maps.length === 1
@@ -166,9 +213,9 @@ export class DensePosePipeline {
         for (const name of dp.confidences) raw[name] = tensor(out, CONFIDENCE_HEADS[name], 'densepose').data;
         arrays.confidences = applyConfidences(arrays, raw, dp.segmConfidenceEpsilon ?? 0.01);
       }
-      const boxes = new Float32Array(4 * chunk.length);
-      chunk.forEach((job, j) => boxes.set(job.box, 4 * j));
-      chartOutputsToResults(arrays, boxes).forEach((densepose, j) => {
+      const imageBoxes = new Float32Array(4 * chunk.length);
+      chunk.forEach((job, j) => imageBoxes.set(job.box, 4 * j));
+      chartOutputsToResults(arrays, imageBoxes).forEach((densepose, j) => {
         const job = chunk[j]!;
         const [x1, y1, x2, y2] = job.box;
         people[job.image]!.push(makePerson([x1!, y1!, x2! - x1!, y2! - y1!], job.score, densepose));

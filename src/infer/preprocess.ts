@@ -2,7 +2,7 @@
 // `preprocessImage` (src/model/preprocess.ts), for a batch padded to one size.
 import { DensePoseError } from '../errors.ts';
 import { checkImageSize } from '../model/image-size.ts';
-import { resizedShape } from '../model/preprocess.ts';
+import { resizedShape } from '../model/input-size.ts';
 import { pilResizeBilinear } from './pil-resize.ts';
 import type { PipelineSpec } from './spec.ts';
 

@@ -1,8 +1,8 @@
 // Everything the staged pipeline needs besides the ONNX graphs: plain JSON, so the browser page can
 // load it next to the exported stages without building any tfjs module.
-import type { BoxInferenceOptions } from '../model/roi-heads/box-head.ts';
+import type { BoxInferenceOptions } from '../model/roi-heads/box-inference.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
-import { INPUT_DEFAULTS } from '../model/preprocess.ts';
+import { INPUT_DEFAULTS } from '../model/input-size.ts';
 import { type ConfidenceHeadName, confidenceHeadNames } from '../model/densepose/confidence.ts';
 
 /** Version of {@link PipelineSpec}; bump when its meaning changes. */

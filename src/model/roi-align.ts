@@ -1,10 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { DensePoseError } from '../errors.ts';
 
 /**
- * RoIAlign as torchvision's `roi_align` / detectron2's `ROIAlign` (both modes), on NHWC tfjs tensors.
- * Forward and backward run on typed arrays (channels are contiguous in NHWC, so the inner loop is a
- * plain axpy over C); the backward scatters `dy` with the same bilinear weights through `tf.customGrad`.
+ * RoIAlign as torchvision's `roi_align` / detectron2's `ROIAlign` (both modes) on NHWC typed arrays
+ * (channels are contiguous in NHWC, so the inner loop is a plain axpy over C); no tfjs here, so the
+ * ONNX Runtime and browser pipelines load none. The tfjs ops (`roiAlign`, `roiAlignOps`,
+ * `roiAlignMultiLevel`, differentiable) are in roi-align-tf.ts, on top of these.
  */
 export interface RoiAlignOptions {
   /** Output `[h, w]` (7×7 box head, 14×14 / 28×28 DensePose, 88×64 ours). */
@@ -23,7 +23,7 @@ export interface RoiAlignOptions {
  * Bilinear sampling plan of one box: for each output row (col), `grid` sample positions, each with two
  * taps (low/high) and their weights. Rows and columns are separable, so the plan is O(h + w) per box.
  */
-interface AxisPlan {
+export interface AxisPlan {
   lo: Int32Array;
   hi: Int32Array;
   wLo: Float32Array;
@@ -60,7 +60,7 @@ function axisPlan(start: number, size: number, bins: number, grid: number, limit
   return plan;
 }
 
-interface BoxPlan {
+export interface BoxPlan {
   y: AxisPlan;
   x: AxisPlan;
   /** 1 / (gridH·gridW): the bin average. */
@@ -68,7 +68,8 @@ interface BoxPlan {
   batch: number;
 }
 
-function validate(featShape: readonly number[], boxes: Float32Array, options: RoiAlignOptions): void {
+/** @internal shared with roi-align-tf.ts */
+export function validate(featShape: readonly number[], boxes: Float32Array, options: RoiAlignOptions): void {
   const [oh, ow] = options.outputSize;
   if (!(Number.isInteger(oh) && Number.isInteger(ow) && oh > 0 && ow > 0)) {
     throw new DensePoseError('BAD_OPTION', `roiAlign: outputSize must be two positive integers [h, w], got [${options.outputSize.join(', ')}]`);
@@ -85,7 +86,8 @@ function validate(featShape: readonly number[], boxes: Float32Array, options: Ro
   }
 }
 
-function planBoxes(boxes: Float32Array, height: number, width: number, options: RoiAlignOptions): BoxPlan[] {
+/** @internal shared with roi-align-tf.ts */
+export function planBoxes(boxes: Float32Array, height: number, width: number, options: RoiAlignOptions): BoxPlan[] {
   const [oh, ow] = options.outputSize;
   const aligned = options.aligned ?? true;
   const offset = aligned ? 0.5 : 0;
@@ -118,13 +120,14 @@ function planBoxes(boxes: Float32Array, height: number, width: number, options: 
  * `cellStart[q] .. cellStart[q+1]`, each an element offset of channel 0 in the `[N,H,W,C]` input and a
  * weight (bin average included). Zero-weight taps are dropped. The hot loops then run without closures.
  */
-interface Taps {
+export interface Taps {
   cellStart: Int32Array;
   inBase: Int32Array;
   weight: Float32Array;
 }
 
-function buildTaps(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number]): Taps {
+/** @internal shared with roi-align-tf.ts */
+export function buildTaps(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number]): Taps {
   const [, height, width, c] = shape as [number, number, number, number];
   const [oh, ow] = outputSize;
   const cells = plans.length * oh * ow;
@@ -202,56 +205,6 @@ export function roiAlignBackwardArrays(dy: Float32Array, shape: readonly [number
   return dx;
 }
 
-/**
- * RoIAlign on an NHWC feature map: features `[N,H,W,C]` (usually N = 1), boxes `Float32Array [K,4]`
- * (x1,y1,x2,y2 in input-image pixels) → `[K,h,w,C]`. Differentiable w.r.t. `features`.
- * torchvision semantics: `aligned` shifts by half a pixel; legacy mode clamps RoI size to ≥ 1 px.
- */
-export function roiAlign(features: tf.Tensor4D, boxes: Float32Array, options: RoiAlignOptions): tf.Tensor4D {
-  const shape = features.shape;
-  validate(shape, boxes, options);
-  const [oh, ow] = options.outputSize;
-  const outShape: [number, number, number, number] = [boxes.length / 4, oh, ow, shape[3]];
-  // Forward on arrays; customGrad only ties the result to `features` so tf.grad reaches the backward.
-  const y = roiAlignArrays(features.dataSync() as Float32Array, shape, boxes, options);
-  const op = tf.customGrad(((x: tf.Tensor) => ({
-    value: tf.tensor4d(y, outShape),
-    gradFunc: (dy: tf.Tensor) => [tf.tensor4d(roiAlignBackwardArrays(dy.dataSync() as Float32Array, shape, boxes, options), x.shape as [number, number, number, number])],
-  })) as Parameters<typeof tf.customGrad>[0]);
-  return op(features) as tf.Tensor4D;
-}
-
-/**
- * The same op built from tfjs kernels (gather of the taps, weighted sum), for backends where a device
- * round trip costs more than the ops; gradients come from tfjs (`gather` → unsorted segment sum).
- * Each bin is padded to the box set's largest tap count with zero-weight taps.
- */
-export function roiAlignOps(features: tf.Tensor4D, boxes: Float32Array, options: RoiAlignOptions): tf.Tensor4D {
-  const shape = features.shape;
-  validate(shape, boxes, options);
-  const [oh, ow] = options.outputSize;
-  const k = boxes.length / 4;
-  const cells = k * oh * ow;
-  const c = shape[3];
-  const { cellStart, inBase, weight: w } = buildTaps(planBoxes(boxes, shape[1], shape[2], options), shape, options.outputSize);
-  let taps = 1;
-  for (let q = 0; q < cells; q++) taps = Math.max(taps, cellStart[q + 1]! - cellStart[q]!);
-  const index = new Int32Array(cells * taps);
-  const weight = new Float32Array(cells * taps);
-  for (let q = 0; q < cells; q++) {
-    for (let t = cellStart[q]!, j = q * taps; t < cellStart[q + 1]!; t++, j++) {
-      index[j] = inBase[t]! / c;
-      weight[j] = w[t]!;
-    }
-  }
-  return tf.tidy(() => {
-    const flat = tf.reshape(features, [-1, c]);
-    const gathered = tf.reshape(tf.gather(flat, tf.tensor1d(index, 'int32')), [cells, taps, c]);
-    const summed = tf.sum(tf.mul(gathered, tf.tensor3d(weight, [cells, taps, 1])), 1);
-    return tf.reshape(summed, [k, oh, ow, c]) as tf.Tensor4D;
-  });
-}
-
 /** FPN level choice of detectron2's `assign_boxes_to_levels`. */
 export interface LevelAssignOptions {
   /** @default 2 */
@@ -284,40 +237,6 @@ export function assignFpnLevels(boxes: Float32Array, options: LevelAssignOptions
 export interface MultiLevelRoiAlignOptions extends Omit<RoiAlignOptions, 'spatialScale' | 'batchIndices'>, LevelAssignOptions {
   /** Spatial scale of each level, finest first (FPN p2..p5: 1/4, 1/8, 1/16, 1/32). */
   scales: readonly number[];
-}
-
-/**
- * detectron2's `ROIPooler` over FPN levels: each box pooled from the level its size selects.
- * features: one `[1,H_l,W_l,C]` per level, finest first → `[K,h,w,C]` in box order.
- */
-export function roiAlignMultiLevel(features: readonly tf.Tensor4D[], boxes: Float32Array, options: MultiLevelRoiAlignOptions): tf.Tensor4D {
-  if (features.length !== options.scales.length) {
-    throw new DensePoseError('BAD_OPTION', `roiAlignMultiLevel: ${features.length} feature maps but ${options.scales.length} scales`);
-  }
-  const [oh, ow] = options.outputSize;
-  const c = features[0]!.shape[3];
-  const k = boxes.length / 4;
-  if (k === 0) return tf.zeros([0, oh, ow, c]);
-  const minLevel = options.minLevel ?? 2;
-  const levels = features.length === 1 ? new Int32Array(k) : assignFpnLevels(boxes, { ...options, minLevel, maxLevel: options.maxLevel ?? minLevel + features.length - 1 });
-  if (features.length === 1) return roiAlign(features[0]!, boxes, { ...options, spatialScale: options.scales[0]! });
-  return tf.tidy(() => {
-    const parts: tf.Tensor4D[] = [];
-    const order: number[] = [];
-    for (let l = 0; l < features.length; l++) {
-      const idx: number[] = [];
-      for (let i = 0; i < k; i++) if (levels[i] === l) idx.push(i);
-      if (idx.length === 0) continue;
-      const sub = new Float32Array(idx.length * 4);
-      idx.forEach((i, j) => sub.set(boxes.subarray(4 * i, 4 * i + 4), 4 * j));
-      parts.push(roiAlign(features[l]!, sub, { ...options, spatialScale: options.scales[l]! }));
-      order.push(...idx);
-    }
-    const stacked = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
-    const inverse = new Int32Array(k);
-    order.forEach((box, row) => (inverse[box] = row));
-    return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor4D;
-  });
 }
 
 /**

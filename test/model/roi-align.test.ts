@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assignFpnLevels, roiAlign, roiAlignArrays, roiAlignMultiLevel, roiAlignOps } from '../../src/model/roi-align.ts';
+import { assignFpnLevels, roiAlignArrays } from '../../src/model/roi-align.ts';
+import { roiAlign, roiAlignMultiLevel, roiAlignOps } from '../../src/model/roi-align-tf.ts';
 import { DensePoseError } from '../../src/errors.ts';
 import { FIXTURES, SKIP_FIXTURE_TESTS, maxAbs, nchwToNhwc, npy } from './helpers.ts';
 

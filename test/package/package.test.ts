@@ -105,6 +105,24 @@ console.log(JSON.stringify({ backend: dp.backend, people: people.length, bytes: 
     expect(out.first!.densepose.uv_shape[0]).toBe(3);
     expect(out.bytes).toBeLessThan(100_000 * out.people);
     expect(out.coco).toMatchObject({ image_id: 1, category_id: 1, uv_data: out.first!.densepose.uv_data });
+    // the model file was exported to the cache ($DENSEPOSE_CACHE of this test file) above; a second
+    // process finds it there and runs on ONNX Runtime alone: no tfjs module is loaded
+    writeFileSync(
+      join(app, 'again.mjs'),
+      `import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createDensePose } from 'densepose-ts';
+const root = dirname(createRequire(import.meta.url).resolve('densepose-ts/package.json'));
+const t0 = performance.now();
+const dp = await createDensePose({ model: join(root, 'models/default.safetensors'), minSize: 240, maxSize: 320 });
+const loadMs = performance.now() - t0;
+await dp.estimate({ width: 64, height: 48, data: new Uint8Array(64 * 48 * 3) });
+await dp.dispose();
+console.log(JSON.stringify({ tfjs: '_tfengine' in globalThis, loadMs }));
+`,
+    );
+    const again = JSON.parse((await run(process.execPath, ['again.mjs'], app)).trim().split('\n').pop()!) as { tfjs: boolean };
+    expect(again.tfjs).toBe(false);
     const help = await run(process.execPath, [join(modules, 'densepose-ts/bin/densepose.js'), '--help'], app);
     expect(help).toContain('Usage: densepose <command>');
   }, 120_000);

@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDensePose } from '../../src/infer/densepose.ts';
 import { loadModel } from '../../src/infer/model-file.ts';
-import { exportWebModel } from '../../src/infer/web-model.ts';
+import { modelDirOf } from '../../src/infer/export-model.ts';
+import { writeModelDir } from '../../src/infer/model-dir.ts';
 import { syntheticImage, tinyModelFile } from '../infer/helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -43,7 +44,7 @@ describe.skipIf(!hasChromium)('browser page (Vite build, onnxruntime-web, Chromi
     await build({ configFile: 'web/vite.config.ts', logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
     modelPath = await tinyModelFile();
     const rcnn = loadModel(modelPath);
-    await exportWebModel(rcnn, join(dist, 'model'));
+    writeModelDir(modelDirOf(rcnn), join(dist, 'model'));
     rcnn.model.dispose();
     served = await serve(dist);
   }, 180_000);

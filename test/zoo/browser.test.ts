@@ -11,7 +11,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDensePose } from '../../src/infer/browser.ts';
 import type { OrtModuleLike } from '../../src/infer/ort-runner.ts';
-import { exportWebModel } from '../../src/infer/web-model.ts';
+import { modelDirOf } from '../../src/infer/export-model.ts';
+import { writeModelDir } from '../../src/infer/model-dir.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { biasedModel, syntheticImage } from '../infer/helpers.ts';
 
@@ -35,7 +36,7 @@ describe('browser: zoo names through fetch + the Cache API', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'cpu' });
     const rcnn = biasedModel();
-    await exportWebModel(rcnn, join(tmp, 'models', 'R_50_FPN_s1x'));
+    writeModelDir(modelDirOf(rcnn), join(tmp, 'models', 'R_50_FPN_s1x'));
     rcnn.model.dispose();
     mkdirSync(join(tmp, 'models'), { recursive: true });
     const server = createServer((req, res) => {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { isModelDir } from '../../infer/model-dir.ts';
 import { DensePoseError } from '../../errors.ts';
 import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
@@ -29,8 +30,9 @@ Images named by integers (COCO file names) keep them as image_id; otherwise ids 
 Unreadable inputs are skipped, listed at the end, and make the exit code 1.
 
 Options:
-  --model FILE|NAME   model file (safetensors with its config), or a zoo model name such as R_50_FPN_s1x
-                      (downloaded and converted once; "densepose models list") (default ${DEFAULT_MODEL})
+  --model PATH|NAME   model file (safetensors with its config), model directory ("densepose export"), or a
+                      zoo model name such as R_50_FPN_s1x (downloaded and converted once; "densepose models list")
+                      (default ${DEFAULT_MODEL})
   --config FILE       model config JSON overriding the one in the model file
   --out DIR           output folder (required)
   --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
@@ -63,14 +65,14 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out');
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
-  const isName = !existsSync(model) && looksLikeModelName(model);
-  if (!existsSync(model) && !isName) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
-  if (!isName && statSync(model).isDirectory()) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors), not a folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
+  if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  if (existsSync(model) && statSync(model).isDirectory() && !isModelDir(model)) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors) or a model directory (densepose export), not any folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
   const backend = optChoice(args, 'backend', INFER_BACKENDS, 'onnx');
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS, 'cpu');
+  // unset: the model's own threshold (the config's, 0.05 for detectron2 zoo models)
   const score = optOptionalNumber(args, 'score', { min: 0, max: 1 });
   const preprocess = optChoice(args, 'preprocess', PREPROCESS_MODES);
   const fps = optOptionalNumber(args, 'video-fps', { min: 0, minExclusive: true, max: 1000 });

@@ -1,8 +1,7 @@
 import { DensePoseError } from '../../errors.ts';
 import { cachedModel, listModels, loadZooIndex, pullModel, removeModel, strayCacheEntries, zooCacheDir, type PullProgress } from '../../zoo/cache.ts';
-import { loadModel } from '../../infer/model-file.ts';
-import { exportWebModel } from '../../infer/web-model.ts';
-import { initBackend } from '../../runtime/backend.ts';
+import { readdirSync } from 'node:fs';
+import { exportModel } from '../../infer/model-cache.ts';
 import { optFlag, optString, parseArgs } from '../args.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
@@ -68,14 +67,9 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     const out = optString(args, 'out');
     if (!out) throw new DensePoseError('BAD_OPTION', 'densepose models export: needs --out DIR');
     const c = await pullModel(names[0]!, json ? {} : { onProgress: pullProgressBar(names[0]!) });
-    await initBackend({ backend: 'cpu' });
-    const rcnn = loadModel(c.modelFile);
-    try {
-      const files = await exportWebModel(rcnn, out);
-      console.log(json ? JSON.stringify({ name: c.name, files }) : `${c.name}: wrote ${files.join(', ')}`);
-    } finally {
-      rcnn.model.dispose();
-    }
+    await exportModel(c.modelFile, out, { overwrite: true });
+    const files = readdirSync(out).sort();
+    console.log(json ? JSON.stringify({ name: c.name, files }) : `${c.name}: wrote ${out} (${files.join(', ')})`);
     return 0;
   }
 

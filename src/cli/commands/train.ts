@@ -70,7 +70,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     progress.done();
     await plotRunCurves(out);
     result.rcnn.model.dispose();
-    if (bad.length) console.error(`skipped ${bad.length} unreadable image(s):\n  ${bad.join('\n  ')}`);
+    if (bad.length) console.error(`left out of training: ${bad.length} unreadable image(s) or untrainable annotation(s):\n  ${bad.join('\n  ')}`);
     console.log(result.stopped === 'finished' ? `done: ${join(out, 'model_final.safetensors')}` : `stopped at iteration ${result.iteration}; resume with --resume (${result.lastCheckpoint})`);
     return result.stopped === 'finished' ? EXIT.ok : EXIT.interrupted;
   } finally {

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { unknownValue } from '../../errors.ts';
 import type { Executor } from '../../runtime/executor.ts';
 import { Module } from '../../runtime/module.ts';
-import { roiAlign, roiAlignMultiLevel } from '../roi-align.ts';
+import { roiAlign, roiAlignMultiLevel } from '../roi-align-tf.ts';
 import { type DensePoseHeadConfig, type DensePoseHeadConfigInput, HEAD_KINDS, predictorOutputSize, resolveDensePoseConfig } from './config.ts';
 import { Decoder } from './decoder.ts';
 import { type DensePoseHeadBody, DensePoseAsppHead, DensePoseDeepLabHead, DensePoseV1ConvXHead } from './heads.ts';

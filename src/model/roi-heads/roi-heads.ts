@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../../runtime/module.ts';
 import type { BoxHeadOptions } from '../config.ts';
-import { roiAlignMultiLevel } from '../roi-align.ts';
+import { roiAlignMultiLevel } from '../roi-align-tf.ts';
 import { BOX_HEAD_DEFAULTS, FastRcnnFcHead, FastRcnnOutputLayers } from './box-head.ts';
 
 /** Strides of the pooled FPN levels p2..p5. */

@@ -27,6 +27,12 @@ export interface SessionOptions {
   threads?: number;
   /** @default 'all' */
   graphOptimization?: GraphOptimizationLevel;
+  /**
+   * Let idle intra-op threads spin for work (ORT's default). Spinning wins on a quiet machine and loses
+   * badly on a shared one (training's many short kernels, several processes): false parks them.
+   * @default true
+   */
+  spinning?: boolean;
 }
 
 /** A dense tensor going into or out of a session; `data` is row-major in `shape`. */
@@ -56,6 +62,7 @@ export async function createSession(model: Uint8Array | string, options: Session
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new DensePoseError('BAD_OPTION', `createSession: threads must be a non-negative integer, got ${threads}`);
   const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, graphOptimizationLevel: level };
+  if (options.spinning === false) base.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   const where = typeof model === 'string' ? model : undefined;
 
   let fallbackReason: string | undefined;
