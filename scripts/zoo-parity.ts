@@ -6,7 +6,7 @@
 //
 //   . ../shared/tools/detectron2-reference/env.sh
 //   $D2PY ../shared/tools/detectron2-reference/gen_d2.py --images a.png b.png --configs densepose_rcnn_R_50_FPN_s1x --sets uint8 --out /tmp/d2out
-//   npx tsx scripts/zoo-parity.ts --d2 /tmp/d2out --images a.png b.png --configs densepose_rcnn_R_50_FPN_s1x
+//   npx tsx scripts/zoo-parity.ts --d2 /tmp/d2out --images a.png,b.png --configs densepose_rcnn_R_50_FPN_s1x
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,8 +18,9 @@ import { initBackend } from '../src/runtime/backend.ts';
 import { readNpy } from '../src/runtime/checkpoint/npy.ts';
 import { toFloat32 } from '../src/runtime/checkpoint/ndarray.ts';
 
-const { values } = parseArgs({ options: { d2: { type: 'string' }, images: { type: 'string', multiple: true }, configs: { type: 'string', multiple: true }, tfjs: { type: 'string', default: 'cpu' } } });
-if (!values.d2 || !values.images?.length || !values.configs?.length) throw new Error('usage: tsx scripts/zoo-parity.ts --d2 OUT --images A.png … --configs densepose_rcnn_… …');
+const { values: args } = parseArgs({ options: { d2: { type: 'string' }, images: { type: 'string' }, configs: { type: 'string' }, tfjs: { type: 'string', default: 'cpu' } } });
+if (!args.d2 || !args.images || !args.configs) throw new Error('usage: tsx scripts/zoo-parity.ts --d2 OUT --images A.png,B.png --configs densepose_rcnn_…,…');
+const values = { d2: args.d2, tfjs: args.tfjs, images: args.images.split(','), configs: args.configs.split(',') };
 
 /** float16 `.npy` (gen_d2 stores confidences as f2) → float32. */
 function readF16Npy(path: string): { shape: number[]; data: Float32Array } {
