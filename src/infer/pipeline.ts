@@ -2,13 +2,15 @@
 // body+RPN → TS proposals → box RoIAlign → box head → NMS → DensePose RoIAlign → DensePose head
 // → chart post-processing. No Node-only imports.
 import { DensePoseError } from '../errors.ts';
-import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
-import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
+import { chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
+import { roiAlignMultiLevelArrays } from '../model/roi-align.ts';
 import { boxInference, type Detections } from '../model/roi-heads/box-head.ts';
+import { poolDensePoseRois, runDensePoseHeadBatched } from './densepose-stage.ts';
 import { type PixelImage, type PrepareOptions, prepareBatch } from './preprocess.ts';
+import { type StepProfile, timed, timedAsync } from './profile.ts';
 import { AnchorCache, proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';
-import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, DENSEPOSE_OUTPUTS, type StageName } from './stage-names.ts';
+import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, type StageName } from './stage-names.ts';
 import type { DensePosePerson, StageTensor } from './types.ts';
 
 /** Runs one exported stage by name; the pipeline never sees the runtime. */
@@ -25,6 +27,8 @@ export interface PipelineOptions extends PrepareOptions {
   maxPeople?: number;
   /** Boxes per DensePose head run (bounds the memory of the 112×112×77 outputs). @default 16 */
   headBatch?: number;
+  /** Receives the wall time of every step (bench infer --profile). @default none */
+  profile?: StepProfile;
 }
 
 /** Box RoIAlign pooler scales of p2..p5. */
@@ -61,9 +65,10 @@ export class DensePosePipeline {
     if (!(threshold >= 0 && threshold <= 1)) throw new DensePoseError('BAD_OPTION', `scoreThreshold must be in [0, 1], got ${threshold}`);
     const headBatch = options.headBatch ?? 16;
     if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
-    const batch = prepareBatch(images, spec, options);
+    const prof = options.profile;
+    const batch = timed(prof, 'preprocess', () => prepareBatch(images, spec, options));
     const [hp, wp] = batch.paddedSize;
-    const body = await this.runner.run('body', { image: { data: batch.data, shape: [batch.count, hp, wp, 3] } });
+    const body = await timedAsync(prof, 'stage body', () => this.runner.run('body', { image: { data: batch.data, shape: [batch.count, hp, wp, 3] } }));
 
     const levels = BODY_OUTPUTS.levels.map((l) => tensor(body, l, 'body'));
     const logits = BODY_OUTPUTS.logits.map((l) => tensor(body, l, 'body'));
@@ -72,7 +77,7 @@ export class DensePosePipeline {
     const c = spec.channels;
 
     // Proposals and box pooling per image; one box-head run for the whole batch.
-    const proposals = images.map((_, n) =>
+    const proposals = timed(prof, 'proposals (top-k, decode, NMS)', () => images.map((_, n) =>
       proposeBoxes(
         spec.rpn,
         this.anchors,
@@ -81,12 +86,12 @@ export class DensePosePipeline {
         levels.map((t) => [t.shape[1]!, t.shape[2]!] as const),
         batch.sizes[n]!,
       ),
-    );
+    ));
     const total = proposals.reduce((k, p) => k + p.boxes.length / 4, 0);
     const cell = r * r * c;
     const pooled = new Float32Array(total * cell);
     let offset = 0;
-    proposals.forEach((p, n) => {
+    timed(prof, 'box RoIAlign', () => proposals.forEach((p, n) => {
       const maps = levels.slice(0, 4).map((t) => imageSlice(t, n));
       const out = roiAlignMultiLevelArrays(
         maps.map((m) => m.data),
@@ -96,32 +101,31 @@ export class DensePosePipeline {
       );
       pooled.set(out, offset);
       offset += out.length;
-    });
+    }));
     const maxPeople = options.maxPeople ?? spec.box.topK;
     const boxOptions = { ...spec.box, scoreThresh: threshold, topK: maxPeople };
     let detections: Detections[];
     if (total === 0) {
       detections = images.map(() => ({ boxes: new Float32Array(0), scores: new Float32Array(0), classes: new Int32Array(0) }));
     } else {
-      const head = await this.runner.run('boxHead', { pooled: { data: pooled, shape: [total, r, r, c] } });
+      const head = await timedAsync(prof, 'stage boxHead', () => this.runner.run('boxHead', { pooled: { data: pooled, shape: [total, r, r, c] } }));
       const cls = tensor(head, BOX_HEAD_OUTPUTS[0], 'boxHead');
       const del = tensor(head, BOX_HEAD_OUTPUTS[1], 'boxHead');
       const k1 = cls.shape[1]!;
       const d4 = del.shape[1]!;
       let start = 0;
-      detections = proposals.map((p, n) => {
+      detections = timed(prof, 'box inference (softmax, decode, NMS)', () => proposals.map((p, n) => {
         const count = p.boxes.length / 4;
         const d = boxInference(cls.data.subarray(start * k1, (start + count) * k1), del.data.subarray(start * d4, (start + count) * d4), p.boxes, batch.sizes[n]!, boxOptions);
         start += count;
         return d;
-      });
+      }));
     }
 
     // Person class only (class 0); DensePose on every kept box, pooled from its own image's maps.
     const dp = spec.densepose;
     const dpMaps = dp.decoder ? [tensor(body, BODY_OUTPUTS.dpFeatures, 'body')] : levels.slice(0, 4);
     const [ph, pw] = dp.poolerResolution;
-    const dpCell = ph * pw * dp.channels;
     const jobs: { image: number; modelBox: Float32Array; box: Float32Array; score: number }[] = [];
     detections.forEach((d, n) => {
       const kept = prepareBoxes(d.boxes, batch.sizes[n]);
@@ -136,32 +140,11 @@ export class DensePosePipeline {
     const people: DensePosePerson[][] = images.map(() => []);
     for (let start = 0; start < jobs.length; start += headBatch) {
       const chunk = jobs.slice(start, start + headBatch);
-      const input = new Float32Array(chunk.length * dpCell);
-      chunk.forEach((job, j) => {
-        const maps = dpMaps.map((t) => imageSlice(t, job.image));
-        const common = { outputSize: [ph, pw] as const, samplingRatio: dp.poolerSamplingRatio, aligned: dp.poolerAligned };
-        const out =
-          maps.length === 1
-            ? roiAlignArrays(maps[0]!.data, maps[0]!.shape, job.modelBox, { ...common, spatialScale: 1 / dp.featureStrides[0]! })
-            : roiAlignMultiLevelArrays(maps.map((m) => m.data), maps.map((m) => m.shape), job.modelBox, { ...common, scales: dp.featureStrides.map((s) => 1 / s) });
-        input.set(out, j * dpCell);
-      });
-      const out = await this.runner.run('densepose', { pooled: { data: input, shape: [chunk.length, ph, pw, dp.channels] } });
-      const [segm, fine, u, v] = DENSEPOSE_OUTPUTS.map((name) => tensor(out, name, 'densepose'));
-      const arrays: ChartArrays = {
-        coarseSegm: segm!.data,
-        fineSegm: fine!.data,
-        u: u!.data,
-        v: v!.data,
-        count: chunk.length,
-        height: segm!.shape[1]!,
-        width: segm!.shape[2]!,
-        segmChannels: segm!.shape[3]!,
-        patchChannels: fine!.shape[3]!,
-      };
+      const input = timed(prof, 'DensePose RoIAlign', () => poolDensePoseRois(dp, (n) => dpMaps.map((t) => imageSlice(t, n)), chunk));
+      const arrays = await timedAsync(prof, 'stage densepose', () => runDensePoseHeadBatched(this.runner, { data: input, shape: [chunk.length, ph, pw, dp.channels] }));
       const boxes = new Float32Array(4 * chunk.length);
       chunk.forEach((job, j) => boxes.set(job.box, 4 * j));
-      chartOutputsToResults(arrays, boxes).forEach((densepose, j) => {
+      timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, boxes)).forEach((densepose, j) => {
         const job = chunk[j]!;
         const [x1, y1, x2, y2] = job.box;
         people[job.image]!.push({ box: [x1!, y1!, x2! - x1!, y2! - y1!], score: job.score, densepose });
