@@ -25,7 +25,7 @@ export interface PipelineOptions extends PrepareOptions {
   scoreThreshold?: number;
   /** Most people per image. @default the model's detectionsPerImage (100 for detectron2 configs) */
   maxPeople?: number;
-  /** Boxes per DensePose head run (bounds the memory of the 112×112×77 outputs). @default 16 */
+  /** Boxes per DensePose head run: all of a batch in one run up to this (bounds the memory of the outputs, 3.9 MB per box at 112×112×77). @default 128 */
   headBatch?: number;
   /** Receives the wall time of every step (bench infer --profile). @default none */
   profile?: StepProfile;
@@ -63,7 +63,7 @@ export class DensePosePipeline {
     const spec = this.spec;
     const threshold = options.scoreThreshold ?? 0.5;
     if (!(threshold >= 0 && threshold <= 1)) throw new DensePoseError('BAD_OPTION', `scoreThreshold must be in [0, 1], got ${threshold}`);
-    const headBatch = options.headBatch ?? 16;
+    const headBatch = options.headBatch ?? 128;
     if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
     const prof = options.profile;
     const batch = timed(prof, 'preprocess', () => prepareBatch(images, spec, options));

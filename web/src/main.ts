@@ -5,6 +5,7 @@ import { createOrtStageRunner, type OrtModuleLike } from '../../src/infer/ort-ru
 import type { PipelineSpec } from '../../src/infer/spec.ts';
 import type { DensePosePerson } from '../../src/infer/types.ts';
 import { WEB_MODEL_FILES } from '../../src/infer/web-model-files.ts';
+import { chooseWebExecutionProviders, type GpuLike, WEB_EP_REQUESTS, type WebEpRequest } from '../../src/infer/web-ep.ts';
 import { drawParts } from '../../src/vis/draw-parts.ts';
 import { drawUvIsolines } from '../../src/vis/isolines.ts';
 import type { RgbImage } from '../../src/vis/types.ts';
@@ -13,6 +14,8 @@ import type { RgbImage } from '../../src/vis/types.ts';
 export interface PageState {
   ready: boolean;
   executionProvider: string;
+  /** Why that provider (adapter found or not, software adapter, requested). */
+  executionProviderReason: string;
   /** Runs finished so far. */
   runs: number;
   people: DensePosePerson[];
@@ -30,7 +33,7 @@ const params = new URLSearchParams(location.search);
 const modelBase = params.get('model') ?? './model/';
 if (params.has('score')) $<HTMLInputElement>('score').value = params.get('score')!;
 
-const state: PageState = { ready: false, executionProvider: '', runs: 0, people: [], input: undefined, error: undefined, run: async () => [] };
+const state: PageState = { ready: false, executionProvider: '', executionProviderReason: '', runs: 0, people: [], input: undefined, error: undefined, run: async () => [] };
 (window as unknown as { densepose: PageState }).densepose = state;
 
 function say(text: string): void {
@@ -52,15 +55,19 @@ async function load(): Promise<DensePosePipeline> {
     boxHead: await fetchBytes(new URL(WEB_MODEL_FILES.boxHead, new URL(modelBase, location.href)).href),
     densepose: await fetchBytes(new URL(WEB_MODEL_FILES.densepose, new URL(modelBase, location.href)).href),
   };
-  const wantGpu = params.get('ep') !== 'wasm' && 'gpu' in navigator && (await (navigator as unknown as { gpu: { requestAdapter(): Promise<unknown> } }).gpu.requestAdapter().catch(() => null)) !== null;
+  const request = (WEB_EP_REQUESTS as readonly string[]).includes(params.get('ep') ?? '') ? (params.get('ep') as WebEpRequest) : 'auto';
+  const choice = await chooseWebExecutionProviders((navigator as unknown as { gpu?: GpuLike }).gpu, request);
+  const wantGpu = choice.providers[0] === 'webgpu';
+  state.executionProviderReason = choice.reason;
   let runner;
   try {
-    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: wantGpu ? ['webgpu', 'wasm'] : ['wasm'] });
-    state.executionProvider = wantGpu ? 'webgpu' : 'wasm';
+    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: choice.providers });
+    state.executionProvider = choice.providers[0]!;
   } catch (e) {
     if (!wantGpu) throw e;
     runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: ['wasm'] });
     state.executionProvider = 'wasm';
+    state.executionProviderReason = `webgpu failed to open (${(e as Error).message.split('\n')[0]}); wasm`;
   }
   return new DensePosePipeline(spec, runner);
 }
