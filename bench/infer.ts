@@ -10,6 +10,7 @@ import { readImage } from '../src/infer/image-io.ts';
 import { saveModel } from '../src/infer/model-file.ts';
 import { StepTimes } from '../src/infer/profile.ts';
 import { buildDensePoseRcnn, loadDensePoseRcnnConfig } from '../src/model/densepose-rcnn.ts';
+import { createSceneRenderer } from '../src/synth/scene.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 
 const DEFAULT_MODEL = 'models/default.safetensors';
@@ -157,20 +158,24 @@ async function profile(a: Args): Promise<void> {
   const people = peopleCounts(a);
   const runs = Number(a.get('runs') ?? 2);
   const threads = Number(a.get('threads') ?? 2);
+  const batch = Number(a.get('batch') ?? 1);
+  const compare = a.get('compare');
+  if (compare !== undefined) return abCompare(a, model, image, compare, people, runs, threads, batch);
   const t0 = performance.now();
-  const dp = await createDensePose({ model, threads, scoreThreshold: 0.05, batchSize: 1, ...precisionOptions(a, image) });
+  const dp = await createDensePose({ model, threads, scoreThreshold: 0.05, batchSize: batch, ...precisionOptions(a, image) });
   const loadMs = performance.now() - t0;
   const px = await readImage(image);
-  console.log(`model ${model} (${dp.spec.name}); image ${image}; ${threads} threads; load ${loadMs.toFixed(0)} ms; warm-up + mean of ${runs}; ${load()}`);
+  const input = Array.from({ length: batch }, () => px);
+  console.log(`model ${model} (${dp.spec.name}); image ${image}${batch > 1 ? ` ×${batch} per estimate call (times per call)` : ''}; ${threads} threads; load ${loadMs.toFixed(0)} ms; warm-up + mean of ${runs}; ${load()}`);
   const cols: { people: number; found: number; wall: number; steps: StepTimes }[] = [];
   for (const n of people) {
-    await dp.estimate(px, { maxPeople: n });
+    await dp.estimate(input, { maxPeople: n });
     const steps = new StepTimes();
     let wall = 0;
     let found = 0;
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
-      found = (await dp.estimate(px, { maxPeople: n, profile: steps })).length;
+      found = (await dp.estimate(input, { maxPeople: n, profile: steps })).flat().length;
       wall += performance.now() - t;
     }
     for (const s of steps.steps.values()) s.ms /= runs;
@@ -192,10 +197,44 @@ async function profile(a: Args): Promise<void> {
   }
 }
 
+/** Same-run A/B of one setting (`--compare spinning|int8-head`): two instances, runs alternating, ratio of medians. */
+async function abCompare(a: Args, model: string, image: string, what: string, people: number[], runs: number, threads: number, batch: number): Promise<void> {
+  const variants: Record<string, [string, Partial<CreateDensePoseOptions>, Partial<CreateDensePoseOptions>]> = {
+    spinning: ['ORT threads spin (A) vs not (B)', { ort: { spinning: true } }, { ort: { spinning: false } }],
+    'int8-head': ['float32 head (A) vs int8 head (B)', {}, { precision: 'int8-head', calibrationImages: [image] }],
+  };
+  const v = variants[what];
+  if (!v) throw new Error(`bench infer --compare: unknown "${what}". Expected one of: ${Object.keys(variants).join(', ')}.`);
+  const common = { model, threads, scoreThreshold: 0.05, batchSize: batch };
+  const A = await createDensePose({ ...common, ...v[1] });
+  const B = await createDensePose({ ...common, ...v[2] });
+  const px = await readImage(image);
+  const input = Array.from({ length: batch }, () => px);
+  console.log(`${v[0]}; model ${model}; ${batch} image(s) per call; ${threads} threads; runs alternate A, B; ${load()}`);
+  console.log(['people', 'A ms (median)', 'B ms (median)', 'A / B'].join(' | '));
+  for (const n of people) {
+    await A.estimate(input, { maxPeople: n });
+    await B.estimate(input, { maxPeople: n });
+    const ta: number[] = [];
+    const tb: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      for (const [dp, t] of [[A, ta], [B, tb]] as const) {
+        const t0 = performance.now();
+        await dp.estimate(input, { maxPeople: n });
+        t.push(performance.now() - t0);
+      }
+    }
+    console.log([n, median(ta).toFixed(1), median(tb).toFixed(1), `${(median(ta) / median(tb)).toFixed(2)}×`].join(' | '));
+  }
+  await A.dispose();
+  await B.dispose();
+  console.log(load());
+}
+
 async function throughput(a: Args): Promise<void> {
   const count = Number(a.get('images') ?? 16);
   const [w, h] = (a.get('size') ?? '320x240').split('x').map(Number) as [number, number];
-  const people = Number(a.get('people') ?? 4);
+  const people = Number(a.get('people') ?? 100);
   const batch = Number(a.get('batch') ?? 8);
   const threads = Number(a.get('threads') ?? 0);
   let model = a.get('model') ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
@@ -210,8 +249,13 @@ async function throughput(a: Args): Promise<void> {
     rcnn.model.dispose();
     what = 'random R18-small (configs/densepose_rcnn_R_18_FPN_small.json, box head biased to people)';
   }
-  const images = Array.from({ length: count }, (_, k) => image(w, h, k + 1));
-  console.log(`model: ${what}; ${count} images ${w}×${h} fed at short side ${Math.min(w, h)}; ≤ ${people} people/image; ${availableParallelism()} cores visible; ${load()}`);
+  // Synthetic people (what the bundled model was trained on), so the DensePose head does real work.
+  const renderer = createSceneRenderer();
+  const images = Array.from({ length: count }, (_, k) => {
+    const s = renderer.render({ seed: 4242, index: k, width: w, height: h, minPeople: 1, maxPeople: 3 });
+    return { width: s.width, height: s.height, data: s.rgb };
+  });
+  console.log(`model: ${what}; ${count} synthetic images ${w}×${h} (1–3 people) fed at short side ${Math.min(w, h)}; ≤ ${people} people/image; ${availableParallelism()} cores visible; ${load()}`);
   const rows: { name: string; ms: number; people: number }[] = [];
   const measure = async (name: string, dp: DensePose, b: number) => {
     await dp.estimate(images.slice(0, b), { maxPeople: people }); // warm-up
@@ -239,21 +283,4 @@ async function throughput(a: Args): Promise<void> {
   console.log(['backend', 'ms/image', 'images/s', 'people/image', 'time vs ORT batch 1'].join(' | '));
   for (const r of rows) console.log([r.name, r.ms.toFixed(1), (1000 / r.ms).toFixed(2), r.people.toFixed(1), `${(r.ms / base).toFixed(2)}×`].join(' | '));
   console.log(`goal: ≥ 25 images/s batched (${load()})`);
-}
-
-/** A deterministic 8-bit RGB test picture: gradient with a few upright blocks. */
-function image(width: number, height: number, seed: number): { width: number; height: number; data: Uint8Array } {
-  let s = seed;
-  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set([(x * 255) / width, (y * 255) / height, 90], 3 * (y * width + x));
-  for (let k = 0; k < 3; k++) {
-    const bw = Math.floor(width * (0.1 + 0.1 * rnd()));
-    const bh = Math.floor(height * (0.4 + 0.4 * rnd()));
-    const x0 = Math.floor(rnd() * (width - bw));
-    const y0 = Math.floor(rnd() * (height - bh));
-    const c = [rnd() * 255, rnd() * 255, rnd() * 255];
-    for (let y = y0; y < y0 + bh; y++) for (let x = x0; x < x0 + bw; x++) data.set(c, 3 * (y * width + x));
-  }
-  return { width, height, data };
 }

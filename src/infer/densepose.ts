@@ -46,6 +46,8 @@ export interface CreateDensePoseOptions {
   precision?: Precision;
   /** Images with people for `precision: 'int8-head'` calibration (activation ranges of the head). */
   calibrationImages?: readonly ImageInput[];
+  /** ONNX Runtime session tuning (see {@link SessionOptions}). @default spinning false, graphOptimization 'all' */
+  ort?: Pick<SessionOptions, 'spinning' | 'graphOptimization'>;
 }
 
 export const PRECISIONS = ['float32', 'int8-head'] as const;
@@ -112,7 +114,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   let executionProvider = 'tfjs';
   let fallbackReason: string | undefined;
   let graphs: StageGraphs | undefined;
-  const sessionOptions = { executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 } as const;
+  const sessionOptions: SessionOptions = { ...options.ort, executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 };
   if (backend === 'onnx') {
     try {
       graphs = exportStages(rcnn);
