@@ -15,7 +15,10 @@ export {
   type EstimateOptions,
   type ImageInput,
   type InferBackend,
+  type DensePoseCocoResult,
+  type DensePosePersonJson,
 } from './infer/index.ts';
+export type { DensePoseJsonOptions, DensePoseMapJson } from './data/densepose-json.ts';
 export { DensePoseError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export type { ModelConfig } from './model/config.ts';
 export type { ExecutionProvider } from './runtime/onnx/session.ts';

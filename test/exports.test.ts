@@ -4,7 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, string>; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, string | { types: string; default: string }>; bin: Record<string, string> };
+
+/** The source module behind a subpath export (`./dist/x/index.js` → `src/x/index.ts`); test/package runs the built ones. */
+function sourceOf(sub: string): string {
+  const entry = pkg.exports[sub]!;
+  const js = typeof entry === 'string' ? entry : entry.default;
+  return js.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
+}
 
 describe('package', () => {
   it('every subpath export loads with its entry points', async () => {
@@ -14,10 +21,11 @@ describe('package', () => {
       './eval': ['evaluateDetections', 'evaluateDensePose', 'loadSmplBodyModel', 'encodeMask', 'readMat'],
       './synth': ['generateDataset', 'renderScene', 'flipSymmetry'],
       './vis': ['drawParts', 'drawUvIsolines', 'paintAtlas', 'plotCurves'],
+      './browser': ['createDensePose', 'browserPixels', 'DensePoseError'],
     };
-    expect(Object.keys(pkg.exports).sort()).toEqual(Object.keys(expected).sort());
+    expect(Object.keys(pkg.exports).filter((k) => k !== './package.json').sort()).toEqual(Object.keys(expected).sort());
     for (const [sub, names] of Object.entries(expected)) {
-      const mod = (await import(`../${pkg.exports[sub]!.replace(/^\.\//, '')}`)) as Record<string, unknown>;
+      const mod = (await import(`../${sourceOf(sub)}`)) as Record<string, unknown>;
       for (const n of names) expect(typeof mod[n], `${sub} exports ${n}`).not.toBe('undefined');
     }
   });

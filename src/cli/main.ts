@@ -1,4 +1,7 @@
-import { DensePoseError } from '../errors.ts';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { didYouMean } from '../errors.ts';
+import { asDensePoseError, EXIT, exitCodeFor } from './exit-codes.ts';
 
 /** Each subcommand lives in its own module, loaded only when asked for (keeps `--help` instant). */
 const COMMANDS = {
@@ -21,27 +24,83 @@ function usage(): string {
   return `Usage: densepose <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "densepose <command> --help" for a command's options.`;
 }
 
+/** Whether to print stacks of unexpected errors (for bug reports). */
+const debug = (): boolean => process.env.DENSEPOSE_DEBUG === '1';
+
+/**
+ * One line for anything thrown: `densepose <cmd>: <what> (<file/option>) [CODE]`. Messages that
+ * already start with `densepose <cmd>:` are not prefixed twice; usage text after a blank line is
+ * left out (the hint points to --help). No stack trace unless DENSEPOSE_DEBUG=1.
+ */
+export function formatError(command: string | undefined, e: unknown): string {
+  const prefix = command ? `densepose ${command}` : 'densepose';
+  const d = asDensePoseError(e);
+  const strip = (text: string) => {
+    // usage text after a blank line is dropped; other lines (lists of tensors, …) join the one line
+    let t = text.split('\n\n')[0]!.replace(/\s*\n\s*/g, ' ').trim();
+    for (const p of [`${prefix}:`, 'densepose:']) if (t.startsWith(p)) t = t.slice(p.length).trim();
+    return t.replace(/[.:]$/, '');
+  };
+  if (!d) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    return `${prefix}: internal error: ${err.name}: ${strip(err.message) || '(no message)'} [INTERNAL] (a bug: please report it; DENSEPOSE_DEBUG=1 prints the stack)`;
+  }
+  const what = strip(d.detail ?? d.message);
+  const where = d.where ? ` (${d.where})` : '';
+  const hint = d.code === 'BAD_OPTION' && command ? `; see densepose ${command} --help` : '';
+  return `${prefix}: ${what}${where}${hint} [${d.code}]`;
+}
+
+/** Print `e` as one line (and its stack with DENSEPOSE_DEBUG=1); returns its exit code. */
+export function reportError(command: string | undefined, e: unknown): number {
+  console.error(formatError(command, e));
+  if (debug() && e instanceof Error && e.stack) console.error(e.stack);
+  return exitCodeFor(e);
+}
+
+/** Run one `densepose` command line; returns the exit code and never throws (the CLI's error boundary). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name === undefined ? 1 : 0;
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (!(name in COMMANDS)) {
-    console.error(`densepose: unknown command "${name}". Expected one of: ${Object.keys(COMMANDS).join(', ')}.`);
-    return 2;
+    console.error(`densepose: unknown command "${name}". Expected one of: ${Object.keys(COMMANDS).join(', ')}.${didYouMean(name, Object.keys(COMMANDS))} [BAD_OPTION]`);
+    return EXIT.usage;
   }
-  const run = await COMMANDS[name as CommandName].load();
-  return run(rest);
+  current = name;
+  try {
+    const run = await COMMANDS[name as CommandName].load();
+    return await run(rest);
+  } catch (e) {
+    return reportError(name, e);
+  }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof DensePoseError) {
-    console.error(`densepose: ${e.message}`);
-    process.exitCode = 2;
-  } else {
-    throw e;
-  }
+/** The command running now, for errors that escape it asynchronously. */
+let current: string | undefined;
+
+/**
+ * Last line of defence for errors thrown outside `main`'s await chain (a timer, a stream callback,
+ * a library's own process hooks): one line, the class's exit code. Installed before any backend
+ * loads, so it runs before (and instead of) handlers such as Emscripten's, which rethrow and make
+ * Node print the minified source of tfjs-backend-wasm.
+ */
+export function installProcessHandlers(): void {
+  const fatal = (e: unknown) => {
+    process.exitCode = reportError(current, e);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
 }
+
+/** The `densepose` executable: handlers, then the command, then the exit code. */
+export async function runCli(argv: string[] = process.argv.slice(2)): Promise<void> {
+  installProcessHandlers();
+  process.exitCode = await main(argv);
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && resolve(entry) === fileURLToPath(import.meta.url)) await runCli();

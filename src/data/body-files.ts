@@ -2,10 +2,11 @@
 // test bodies) is stored exactly as the official SMPL data and read by one loader
 // (`eval/body-model.ts`): SMPL_subdiv.mat and SMPL_SUBDIV_TRANSFORM.mat (MAT v5) and
 // Pdist_matrix.pkl (a Python-2 pickle of a numpy float32 array).
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { ensureDir, tempPathFor, writeFileAtomicSync } from '../io.ts';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { DensePoseError } from '../errors.ts';
+import { DensePoseError, ioError } from '../errors.ts';
 
 /** A MAT variable to write: column-major data with MATLAB dims. */
 export interface MatVariableInput {
@@ -163,11 +164,8 @@ export function writeBodyModelFiles(dir: string, body: BodyFilesInput): void {
   if (body.vertexU.length !== V || body.vertexV.length !== V || body.positions.length !== 3 * V) {
     throw new DensePoseError('SHAPE_MISMATCH', `vertex arrays disagree: part ${V}, U ${body.vertexU.length}, V ${body.vertexV.length}, positions ${body.positions.length} (expected ${3 * V})`, { where: dir });
   }
-  mkdirSync(dir, { recursive: true });
-  const write = (name: string, bytes: Uint8Array) => {
-    const fd = openSync(join(dir, name), 'w');
-    try { writeSync(fd, bytes); } finally { closeSync(fd); }
-  };
+  ensureDir(dir);
+  const write = (name: string, bytes: Uint8Array) => writeFileAtomicSync(join(dir, name), [bytes]);
   // MATLAB is column-major: `vertex` [3, V] is the positions' [V, 3] row-major bytes as they are.
   write('SMPL_subdiv.mat', encodeMat([
     { name: 'vertex', dims: [3, V], data: Float64Array.from(body.positions) },
@@ -180,10 +178,23 @@ export function writeBodyModelFiles(dir: string, body: BodyFilesInput): void {
   write('SMPL_SUBDIV_TRANSFORM.mat', encodeMat([{ name: 'index', dims: [V, 1], data: Float64Array.from(rows, (r) => r + 1) }], { compress: false }));
   // Walk the condensed order (a, b) without materialising it.
   let a = 0, b = 1;
-  writePdistPickle(join(dir, 'Pdist_matrix.pkl'), n, (_start, out) => {
-    for (let k = 0; k < out.length; k++) {
-      out[k] = body.distance(a, b);
-      if (++b === n) { a++; b = a + 1; }
+  // streamed to a temporary name and renamed, so a kill never leaves half a matrix under the real name
+  const pkl = join(dir, 'Pdist_matrix.pkl');
+  const tmp = tempPathFor(pkl);
+  try {
+    writePdistPickle(tmp, n, (_start, out) => {
+      for (let k = 0; k < out.length; k++) {
+        out[k] = body.distance(a, b);
+        if (++b === n) { a++; b = a + 1; }
+      }
+    });
+    renameSync(tmp, pkl);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // keep the write error
     }
-  });
+    throw ioError(e, pkl, 'write');
+  }
 }

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { DensePoseError } from '../errors.ts';
 import { readJsonFile, validateCocoDataset } from './coco.ts';
 import type { CocoAnnotation, CocoDataset, CocoImage } from './coco.ts';
+import { validateDenseRef } from './dense-iuv.ts';
 import { decodeMask, rleRuns } from './mask.ts';
 import type { BoxXywh, Rle, UncompressedRle } from './mask.ts';
 
@@ -15,6 +16,10 @@ const DP_ARRAYS = ['dp_x', 'dp_y', 'dp_I', 'dp_U', 'dp_V'] as const;
 /** Check a person's DensePose fields; throws BAD_INPUT naming `annotation id N field "…"`. */
 export function validateDensePoseAnnotation(a: CocoAnnotation, where: string): void {
   const at = (field: string) => `${where}: annotation id ${a.id} field "${field}"`;
+  if (a.dp_dense !== undefined) {
+    const seg = a.segmentation as { counts?: unknown } | undefined;
+    validateDenseRef(a.dp_dense, !!seg && !Array.isArray(seg) && seg.counts !== undefined, `${where}: annotation id ${a.id}`);
+  }
   const present = DP_ARRAYS.filter((k) => a[k] !== undefined);
   if (present.length === 0 && a.dp_masks === undefined) return; // a person without DensePose labels
   if (present.length !== DP_ARRAYS.length) {
@@ -41,11 +46,26 @@ export function validateDensePoseAnnotation(a: CocoAnnotation, where: string): v
       throw new DensePoseError('SHAPE_MISMATCH', `must be 14 entries (one per coarse part), got ${Array.isArray(a.dp_masks) ? a.dp_masks.length : typeof a.dp_masks}`, { where: at('dp_masks') });
     }
     a.dp_masks.forEach((m, i) => {
-      if (!m || (Array.isArray(m) && m.length === 0)) return;
+      if (m === null || m === 0 || (Array.isArray(m) && m.length === 0)) return;
       const r = rleRuns(m as Rle | UncompressedRle, at(`dp_masks[${i}]`));
       if (r.height !== 256 || r.width !== 256) throw new DensePoseError('SHAPE_MISMATCH', `is ${r.height}×${r.width}, expected 256×256`, { where: at(`dp_masks[${i}]`) });
     });
   }
+}
+
+/**
+ * The one validator of COCO-DensePose ground truth, shared by every reader (train, eval, distill):
+ * COCO structure, then every person's DensePose fields; errors name the file and the annotation id.
+ */
+export function validateCocoDensePose(raw: unknown, where: string): CocoDataset {
+  const data = validateCocoDataset(raw, where);
+  for (const a of data.annotations) validateDensePoseAnnotation(a, where);
+  return data;
+}
+
+/** Read and validate a COCO-DensePose JSON file (annotations only, no images). */
+export function loadCocoDensePoseJson(path: string): CocoDataset {
+  return validateCocoDensePose(readJsonFile(path, 'COCO-DensePose JSON'), path);
 }
 
 /** A person's training targets. */
@@ -106,8 +126,7 @@ export interface CocoDensePoseDataset {
 
 /** Read and validate a COCO-DensePose JSON file (and its images when `imageDir` is given). */
 export async function loadCocoDensePose(path: string, options: LoadCocoDensePoseOptions = {}): Promise<CocoDensePoseDataset> {
-  const data = validateCocoDataset(readJsonFile(path), path);
-  for (const a of data.annotations) validateDensePoseAnnotation(a, path);
+  const data = loadCocoDensePoseJson(path);
   const skipped: { image: CocoImage; reason: string }[] = [];
   let images = data.images;
   if (options.imageDir) {

@@ -1,8 +1,9 @@
 // COCO JSON: types and validating readers for ground truth and detection results.
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../io.ts';
 import { DensePoseError } from '../errors.ts';
 import { rleArea, rleRuns, rleToBbox } from './mask.ts';
 import type { BoxXywh, Rle, UncompressedRle } from './mask.ts';
+import type { DenseIuvRef } from './dense-iuv.ts';
 
 export interface CocoImage {
   id: number;
@@ -33,6 +34,8 @@ export interface DensePoseAnnotationFields {
   dp_V: number[];
   /** 14 coarse part masks, RLE of 256×256 over the box, or empty (`[]`/`0`) where the part is absent. */
   dp_masks?: (Rle | UncompressedRle | [] | 0 | null)[];
+  /** Our extension: dense I, U, V (+ confidence) of every pixel, in a PNG (docs/dense-targets.md). */
+  dp_dense?: DenseIuvRef;
 }
 
 export interface CocoAnnotation extends Partial<DensePoseAnnotationFields> {
@@ -74,32 +77,8 @@ export interface LoadedResult extends CocoResult {
   index: number;
 }
 
-/** Parse a JSON file; a syntax error names the file and the line/column. */
-export function readJsonFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new DensePoseError('NOT_FOUND', `cannot read: ${(e as Error).message}`, { where: path, cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    const msg = (e as Error).message;
-    // V8 gives either "at position N" or a quoted snippet around the error; find it in the text.
-    const m = /position (\d+)/.exec(msg);
-    const snip = /"(?:\.\.\.)?([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(msg);
-    let pos = m ? Number(m[1]) : -1;
-    if (pos < 0 && snip && snip[1]) pos = text.indexOf(snip[1]);
-    let place = '';
-    if (pos >= 0) {
-      const before = text.slice(0, pos);
-      const line = before.split('\n').length;
-      place = ` at line ${line}, column ${pos - before.lastIndexOf('\n')}`;
-    }
-    throw new DensePoseError('BAD_FILE', `malformed JSON${place}: ${msg}`, { where: path, cause: e });
-  }
-}
+/** Parse a JSON file; errors name the file (and the line/column of a syntax error). */
+export { readJsonFile } from '../io.ts';
 
 export function isFiniteNumber(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
@@ -110,6 +89,19 @@ export function checkBox(v: unknown, where: string): BoxXywh {
     throw new DensePoseError('BAD_INPUT', `bbox must be [x, y, w, h] of finite numbers with w, h ≥ 0, got ${JSON.stringify(v)}`, { where });
   }
   return v as BoxXywh;
+}
+
+/** A COCO `segmentation`: polygons of ≥ 3 finite points, or a well-formed RLE (decoded lazily later). */
+function checkSegmentation(v: unknown, where: string): void {
+  if (Array.isArray(v)) {
+    v.forEach((p, i) => {
+      if (!Array.isArray(p) || p.length < 6 || p.length % 2 !== 0 || !p.every(isFiniteNumber)) {
+        throw new DensePoseError('BAD_INPUT', `polygon ${i} must be an even list of ≥ 6 finite numbers [x0, y0, x1, y1, …]`, { where });
+      }
+    });
+    return;
+  }
+  rleRuns(v as Rle, where);
 }
 
 /**
@@ -151,6 +143,7 @@ export function validateCocoDataset(raw: unknown, where: string): CocoDataset {
       throw new DensePoseError('BAD_INPUT', `field "iscrowd" must be 0 or 1, got ${JSON.stringify(o.iscrowd)}`, { where: at });
     }
     o.iscrowd = o.iscrowd ? 1 : 0;
+    if (o.segmentation !== undefined) checkSegmentation(o.segmentation, `${at} field "segmentation"`);
   });
   (d.categories as unknown[]).forEach((c, i) => {
     const o = c as Record<string, unknown>;
@@ -205,6 +198,7 @@ export function validateCocoResults(raw: unknown, gt: CocoDataset, where: string
       }
       if (typeof o.uv_data !== 'string') throw new DensePoseError('BAD_INPUT', '"uv_data" must be a base64 PNG string', { where: at });
     }
+    if (o.segmentation !== undefined) checkSegmentation(o.segmentation, `${at} "segmentation"`);
     let area: number;
     let bbox: BoxXywh;
     if (hasBox) {

@@ -122,8 +122,11 @@ export function stringToCounts(s: string, where = 'RLE counts'): Uint32Array {
 
 /** Read either RLE form to run lengths, checking that the runs cover exactly height·width pixels. */
 export function rleRuns(rle: RleLike | RleRuns, where = 'RLE'): RleRuns {
+  if (typeof rle !== 'object' || rle === null || Array.isArray(rle)) {
+    throw new DensePoseError('BAD_INPUT', `an RLE must be an object {"size": [h, w], "counts": …}, got ${JSON.stringify(rle)?.slice(0, 40) ?? String(rle)}`, { where });
+  }
   if ('height' in rle) return rle;
-  if (!rle || !Array.isArray(rle.size) || rle.size.length !== 2) {
+  if (!Array.isArray(rle.size) || rle.size.length !== 2) {
     throw new DensePoseError('BAD_INPUT', 'RLE needs "size": [height, width]', { where });
   }
   const [height, width] = rle.size;

@@ -20,6 +20,10 @@ export interface RawImageInput {
  * raw pixels are validated and converted. Unreadable or corrupt input throws `BAD_FILE` naming it.
  */
 export async function readImage(input: string | Buffer | RawImageInput): Promise<RgbImage> {
+  if (typeof input !== 'string' && !Buffer.isBuffer(input) && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+    throw new DensePoseError('BAD_INPUT', `an image must be a file path, a Buffer of encoded bytes or { width, height, data }, got ${got}`, { where: 'image' });
+  }
   if (typeof input === 'object' && !Buffer.isBuffer(input)) return fromRaw(input);
   const where = typeof input === 'string' ? input : 'image buffer';
   let bytes: Buffer;

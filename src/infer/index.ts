@@ -1,6 +1,7 @@
 // densepose-ts inference: the library API and the pieces the CLI and the browser page share.
 export { createDensePose, INFER_BACKENDS, type CreateDensePoseOptions, type DensePose, type EstimateOptions, type ImageInput, type InferBackend } from './densepose.ts';
-export type { DensePoseMap, DensePosePerson, StageTensor } from './types.ts';
+export type { DensePoseCocoResult, DensePoseMap, DensePosePerson, DensePosePersonJson, StageTensor } from './types.ts';
+export { makePerson } from './person.ts';
 export { saveModel, loadModel, readModelConfig, CONFIG_METADATA_KEY } from './model-file.ts';
 export { exportStages, type StageGraphs } from './export-stages.ts';
 export { pipelineSpec, PIPELINE_SPEC_VERSION, type PipelineSpec } from './spec.ts';

@@ -11,6 +11,7 @@ import { type StepProfile, timed, timedAsync } from './profile.ts';
 import { AnchorCache, proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';
 import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, type StageName } from './stage-names.ts';
+import { makePerson } from './person.ts';
 import type { DensePosePerson, StageTensor } from './types.ts';
 
 /** Runs one exported stage by name; the pipeline never sees the runtime. */
@@ -147,7 +148,7 @@ export class DensePosePipeline {
       timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, boxes)).forEach((densepose, j) => {
         const job = chunk[j]!;
         const [x1, y1, x2, y2] = job.box;
-        people[job.image]!.push({ box: [x1!, y1!, x2! - x1!, y2! - y1!], score: job.score, densepose });
+        people[job.image]!.push(makePerson([x1!, y1!, x2! - x1!, y2! - y1!], job.score, densepose));
       });
     }
     return people;

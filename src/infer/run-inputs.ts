@@ -1,12 +1,12 @@
 // What `densepose infer` does with its inputs: images and videos in, COCO DensePose results,
 // whole-image IUV PNGs and overlays out; unreadable inputs are reported, never fatal.
-import { mkdir } from 'node:fs/promises';
+import { ensureDir } from '../io.ts';
 import { basename, extname, join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
-import { drawBoxes, drawParts, drawUvIsolines, savePng, toChallengeResult, wholeImageIUV, type ChallengeResult, type RgbImage, writeFileAtomic } from '../vis/index.ts';
+import { drawBoxes, drawParts, drawUvIsolines, savePng, wholeImageIUV, type RgbImage, writeFileAtomic } from '../vis/index.ts';
 import type { DensePose } from './densepose.ts';
 import { mediaKind, readImage } from './image-io.ts';
-import type { DensePosePerson } from './types.ts';
+import type { DensePoseCocoResult, DensePosePerson } from './types.ts';
 import { createVideoWriter, probeVideo, readVideoFrames } from './video-io.ts';
 
 export const VIS_KINDS = ['parts', 'uv', 'boxes'] as const;
@@ -30,6 +30,11 @@ export interface RunInputsOptions {
   batchSize?: number;
   /** Called after each input file (progress). */
   onFile?: (file: string, index: number, info: string) => void;
+  /**
+   * Stop early (Ctrl-C): the batch or video in progress finishes, then results.json and images.json
+   * are written for the inputs done so far and the report says `interrupted`.
+   */
+  signal?: AbortSignal;
 }
 
 /** One processed image or video frame, as listed in `images.json`. */
@@ -46,13 +51,15 @@ export interface ImageRecord {
 
 export interface RunInputsReport {
   /** COCO DensePose challenge results, also written to `results.json`. */
-  results: ChallengeResult[];
+  results: DensePoseCocoResult[];
   /** Images and frames with their ids, also written to `images.json`. */
   images: ImageRecord[];
   /** Inputs that could not be read or processed, with the reason. */
   failed: { file: string; reason: string }[];
   /** Written files other than the JSONs. */
   written: string[];
+  /** Inputs not started because `signal` was aborted (0 when all were run). */
+  notStarted: number;
 }
 
 /** Ids: an image named by an integer (COCO style, `000000397133.jpg`) keeps that id when all image names are distinct integers; otherwise 1, 2, … */
@@ -109,15 +116,16 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw new DensePoseError('BAD_OPTION', `Unknown overlay "${v}". Expected one of: ${VIS_KINDS.join(', ')}.`);
   const writeIuv = options.iuv ?? true;
   const batchSize = options.batchSize ?? 4;
-  await mkdir(options.outDir, { recursive: true });
+  ensureDir(options.outDir);
   const ids = assignIds(files, options.imageIds);
   const stems = uniqueStems(files);
   let nextId = Math.max(0, ...ids.values()) + 1;
-  const report: RunInputsReport = { results: [], images: [], failed: [], written: [] };
+  const report: RunInputsReport = { results: [], images: [], failed: [], written: [], notStarted: 0 };
+  const stopped = () => options.signal?.aborted === true;
   let done = 0;
 
   const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
-    for (const p of people) report.results.push(await toChallengeResult(p, id));
+    for (const p of people) report.results.push(p.toCocoResult(id));
     report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
     if (writeIuv) {
       const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);
@@ -128,7 +136,12 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
 
   // Images, in batches of readable ones.
   const images = files.filter((f) => mediaKind(f) !== 'video');
+  const videos = files.filter((x) => mediaKind(x) === 'video');
   for (let i = 0; i < images.length; i += batchSize) {
+    if (stopped()) {
+      report.notStarted = images.length - i + videos.length;
+      break;
+    }
     const chunk = images.slice(i, i + batchSize);
     const read = await Promise.all(chunk.map((f) => readImage(f).then((im) => ({ f, im }), (e: unknown) => ({ f, error: e as Error }))));
     const good = read.filter((r): r is { f: string; im: RgbImage } => 'im' in r);
@@ -155,14 +168,18 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   }
 
   // Videos, frame by frame.
-  for (const f of files.filter((x) => mediaKind(x) === 'video')) {
+  for (const [k, f] of videos.entries()) {
+    if (stopped()) {
+      report.notStarted ||= videos.length - k;
+      break;
+    }
     const stem = stems.get(f)!;
     const outPath = join(options.outDir, `${stem}_overlay.mp4`);
     let writer: Awaited<ReturnType<typeof createVideoWriter>> | undefined;
     const before = { results: report.results.length, images: report.images.length };
     try {
       const info = await probeVideo(f);
-      if (writeIuv) await mkdir(join(options.outDir, `${stem}_iuv`), { recursive: true });
+      if (writeIuv) ensureDir(join(options.outDir, `${stem}_iuv`));
       for await (const frame of readVideoFrames(f, options.videoFps !== undefined ? { fps: options.videoFps } : {})) {
         const people = await dp.estimate(frame);
         await emit(f, stem, nextId++, frame, people, frame.index);

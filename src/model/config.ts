@@ -1,4 +1,4 @@
-import { DensePoseError, unknownValue } from '../errors.ts';
+import { DensePoseError, unknownKey, unknownValue } from '../errors.ts';
 
 /**
  * Typed model configuration: what detectron2 keeps under `MODEL.*` / `INPUT.*` / `TEST.*`, with our
@@ -180,15 +180,15 @@ function isObject(v: unknown): v is Json {
 
 function section(json: Json, key: string, where: string, keys: readonly string[]): Json {
   const v = json[key] ?? {};
-  if (!isObject(v)) throw new DensePoseError('BAD_OPTION', `"${key}" must be an object`, { where });
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new DensePoseError('BAD_OPTION', `Unknown option "${key}.${k}". Expected one of: ${keys.join(', ')}.`, { where });
+  if (!isObject(v)) throw new DensePoseError('BAD_CONFIG', `"${key}" must be an object`, { where });
+  for (const k of Object.keys(v)) if (!keys.includes(k)) throw unknownKey(key, k, keys, where);
   return v;
 }
 
 function num(s: Json, key: string, where: string, check: (n: number) => boolean, rule: string): void {
   const v = s[key];
   if (v === undefined) return;
-  if (typeof v !== 'number' || !check(v)) throw new DensePoseError('BAD_OPTION', `"${key}" must be ${rule}, got ${JSON.stringify(v)}`, { where });
+  if (typeof v !== 'number' || !check(v)) throw new DensePoseError('BAD_CONFIG', `"${key}" must be ${rule}, got ${JSON.stringify(v)}`, { where });
 }
 
 function oneOf(s: Json, key: string, what: string, valid: readonly (string | number)[], where: string): void {
@@ -196,7 +196,7 @@ function oneOf(s: Json, key: string, what: string, valid: readonly (string | num
   if (v === undefined) return;
   if (!valid.includes(v as string | number)) {
     const e = unknownValue(what, String(v), valid.map(String));
-    throw new DensePoseError('BAD_OPTION', e.message, { where });
+    throw new DensePoseError('BAD_CONFIG', e.message, { where });
   }
 }
 
@@ -204,7 +204,7 @@ function numList(s: Json, key: string, where: string, length?: number): void {
   const v = s[key];
   if (v === undefined) return;
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || (length !== undefined && v.length !== length)) {
-    throw new DensePoseError('BAD_OPTION', `"${key}" must be ${length !== undefined ? `${length} numbers` : 'a list of numbers'}, got ${JSON.stringify(v)}`, { where });
+    throw new DensePoseError('BAD_CONFIG', `"${key}" must be ${length !== undefined ? `${length} numbers` : 'a list of numbers'}, got ${JSON.stringify(v)}`, { where });
   }
 }
 
@@ -217,8 +217,8 @@ const unit = (n: number) => n >= 0 && n <= 1;
  * option and list the valid values: `Unknown backbone depth "19". Expected one of: 18, 34, 50, 101, 152.`
  */
 export function fromConfig(json: unknown, where = 'model config'): ModelConfig {
-  if (!isObject(json)) throw new DensePoseError('BAD_OPTION', 'a model config must be a JSON object', { where });
-  for (const k of Object.keys(json)) if (!(TOP_KEYS as readonly string[]).includes(k)) throw new DensePoseError('BAD_OPTION', `Unknown option "${k}". Expected one of: ${TOP_KEYS.join(', ')}.`, { where });
+  if (!isObject(json)) throw new DensePoseError('BAD_CONFIG', 'a model config must be a JSON object', { where });
+  for (const k of Object.keys(json)) if (!(TOP_KEYS as readonly string[]).includes(k)) throw unknownKey('', k, TOP_KEYS, where);
   const backbone = section(json, 'backbone', where, BACKBONE_KEYS);
   oneOf(backbone, 'depth', 'backbone depth', Object.keys(RESNET_DEPTHS).map(Number), where);
   oneOf(backbone, 'norm', 'backbone norm', BACKBONE_NORMS, where);
@@ -228,13 +228,13 @@ export function fromConfig(json: unknown, where = 'model config'): ModelConfig {
   oneOf(backbone, 'shortcutKernel', 'shortcut kernel', [1, 3], where);
   num(backbone, 'freezeAt', where, (n) => nonNegInt(n) && n <= 5, 'an integer in 0..5');
   num(backbone, 'seReduction', where, nonNegInt, 'an integer ≥ 0');
-  if (backbone['strideInOneByOne'] !== undefined && typeof backbone['strideInOneByOne'] !== 'boolean') throw new DensePoseError('BAD_OPTION', '"strideInOneByOne" must be true or false', { where });
+  if (backbone['strideInOneByOne'] !== undefined && typeof backbone['strideInOneByOne'] !== 'boolean') throw new DensePoseError('BAD_CONFIG', '"strideInOneByOne" must be true or false', { where });
   const depth = (backbone['depth'] ?? 50) as ResNetDepth;
   if (depth < 50) {
-    if ((backbone['numGroups'] ?? 1) !== 1 || (backbone['seReduction'] ?? 0) !== 0) throw new DensePoseError('BAD_OPTION', `backbone depth ${depth} uses BasicBlock: numGroups must be 1 and seReduction 0`, { where });
+    if ((backbone['numGroups'] ?? 1) !== 1 || (backbone['seReduction'] ?? 0) !== 0) throw new DensePoseError('BAD_CONFIG', `backbone depth ${depth} uses BasicBlock: numGroups must be 1 and seReduction 0`, { where });
     // detectron2 asserts res2OutChannels 64 for BasicBlock nets; narrower ones are ours (CPU-sized models), no zoo weights exist for them.
     const res2 = backbone['res2OutChannels'] ?? 64;
-    if (typeof res2 !== 'number' || !Number.isInteger(res2) || res2 < 8) throw new DensePoseError('BAD_OPTION', `backbone depth ${depth}: res2OutChannels must be an integer ≥ 8, got ${JSON.stringify(res2)}`, { where });
+    if (typeof res2 !== 'number' || !Number.isInteger(res2) || res2 < 8) throw new DensePoseError('BAD_CONFIG', `backbone depth ${depth}: res2OutChannels must be an integer ≥ 8, got ${JSON.stringify(res2)}`, { where });
   }
 
   const fpn = section(json, 'fpn', where, FPN_KEYS);
@@ -255,7 +255,7 @@ export function fromConfig(json: unknown, where = 'model config'): ModelConfig {
     const t = rpn[mode];
     if (t === undefined) continue;
     if (!isObject(t) || !posInt(t['preNmsTopK'] as number) || !posInt(t['postNmsTopK'] as number)) {
-      throw new DensePoseError('BAD_OPTION', `"rpn.${mode}" must be { preNmsTopK, postNmsTopK } with positive integers, got ${JSON.stringify(t)}`, { where });
+      throw new DensePoseError('BAD_CONFIG', `"rpn.${mode}" must be { preNmsTopK, postNmsTopK } with positive integers, got ${JSON.stringify(t)}`, { where });
     }
   }
 
@@ -274,7 +274,7 @@ export function fromConfig(json: unknown, where = 'model config'): ModelConfig {
   for (const k of ['minSizeTest', 'maxSizeTest', 'sizeDivisibility']) num(input, k, where, posInt, 'a positive integer');
 
   const densepose = json['densepose'];
-  if (densepose !== undefined && !isObject(densepose)) throw new DensePoseError('BAD_OPTION', '"densepose" must be an object', { where });
+  if (densepose !== undefined && !isObject(densepose)) throw new DensePoseError('BAD_CONFIG', '"densepose" must be an object', { where });
   return {
     ...(typeof json['name'] === 'string' ? { name: json['name'] } : {}),
     ...(typeof json['detectron2'] === 'string' ? { detectron2: json['detectron2'] } : {}),

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { DensePoseError } from '../errors.ts';
+import { readJsonFile } from '../io.ts';
 import { fromConfig, type ModelConfig } from './config.ts';
 import { GeneralizedRcnn } from './detector.ts';
 import { DensePoseBranch } from './densepose/branch.ts';
@@ -31,11 +30,5 @@ export function buildDensePoseRcnn(config: ModelConfig, where = 'model config'):
 
 /** Read a model config file (JSON) and build the model. */
 export function loadDensePoseRcnnConfig(path: string): ModelConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new DensePoseError('BAD_FILE', `cannot read model config: ${(e as Error).message}`, { where: path, cause: e });
-  }
-  return fromConfig(json, path);
+  return fromConfig(readJsonFile(path, 'model config'), path);
 }

@@ -369,3 +369,33 @@ export function roiAlignMultiLevelArrays(
   }
   return out;
 }
+
+/**
+ * Adjoint of {@link roiAlignMultiLevelArrays}: `dy` `[K,h,w,C]` in box order → one NHWC gradient per level
+ * (zeros where no box pools), for the ONNX Runtime trainer's host step between head and body stages.
+ */
+export function roiAlignMultiLevelBackwardArrays(
+  dy: Float32Array,
+  shapes: readonly (readonly [number, number, number, number])[],
+  boxes: Float32Array,
+  options: MultiLevelRoiAlignOptions,
+): Float32Array[] {
+  const [oh, ow] = options.outputSize;
+  const c = shapes[0]![3];
+  const k = boxes.length / 4;
+  const cell = oh * ow * c;
+  const minLevel = options.minLevel ?? 2;
+  const assign = shapes.length === 1 ? new Int32Array(k) : assignFpnLevels(boxes, { ...options, minLevel, maxLevel: options.maxLevel ?? minLevel + shapes.length - 1 });
+  return shapes.map((shape, l) => {
+    const idx: number[] = [];
+    for (let i = 0; i < k; i++) if (assign[i] === l) idx.push(i);
+    if (idx.length === 0) return new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+    const sub = new Float32Array(idx.length * 4);
+    const subDy = new Float32Array(idx.length * cell);
+    idx.forEach((i, j) => {
+      sub.set(boxes.subarray(4 * i, 4 * i + 4), 4 * j);
+      subDy.set(dy.subarray(i * cell, (i + 1) * cell), j * cell);
+    });
+    return roiAlignBackwardArrays(subDy, shape, sub, { outputSize: options.outputSize, spatialScale: options.scales[l]!, samplingRatio: options.samplingRatio, aligned: options.aligned });
+  });
+}

@@ -29,18 +29,40 @@ function parseBackend(value: string | undefined): BackendName | undefined {
   throw unknownValue('backend', value, BACKENDS);
 }
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Run `fn` and remove the process-wide error handlers it installed. Emscripten's Node glue (inside
+ * tfjs-backend-wasm) adds `uncaughtException`/`unhandledRejection` handlers that rethrow, which makes
+ * Node print a line of its ~39 KB minified source and exit 7 for any later error anywhere in the
+ * process; its own clean-up filter never matches. A library must not own those hooks: the
+ * application (our CLI, or the user's program) does.
+ */
+async function withoutForeignProcessHandlers<T>(fn: () => Promise<T>): Promise<T> {
+  type Listener = (...args: unknown[]) => void;
+  const listeners = (e: string) => process.listeners(e as 'uncaughtException') as Listener[];
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(listeners(e))]));
+  try {
+    return await fn();
+  } finally {
+    for (const e of PROCESS_EVENTS) {
+      for (const l of listeners(e)) if (!before.get(e)!.has(l)) process.removeListener(e, l);
+    }
+  }
+}
+
 /**
  * Select and initialise the tfjs backend once per process. Later calls with the same choice return the
  * first report; asking for a different backend switches (tfjs keeps the other registered).
  */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendReport> {
-  const wanted = options.backend ?? parseBackend(process.env.DENSEPOSE_BACKEND) ?? 'wasm';
+  const wanted = parseBackend(options.backend) ?? parseBackend(process.env.DENSEPOSE_BACKEND) ?? 'wasm';
   if (initialised && initialised.backend === wanted) return initialised;
   if (wanted === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const { availableParallelism } = await import('node:os');
     wasm.setThreadsCount(options.threads ?? availableParallelism());
-    await tf.setBackend('wasm');
+    await withoutForeignProcessHandlers(() => tf.setBackend('wasm'));
     const simd = tf.env().getAsync ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
     initialised = { backend: 'wasm', threads: wasm.getThreadsCount(), simd: Boolean(simd) };
   } else if (wanted === 'cpu') {

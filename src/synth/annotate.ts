@@ -28,6 +28,8 @@ export interface SynthAnnotation {
   dp_V?: number[];
   /** 14 RLEs of 256×256 over the box; `[]` where the part is not seen. */
   dp_masks?: (Rle | [])[];
+  /** Dense labels (docs/dense-targets.md): this person's pixels (`segmentation`) of the image's IUV PNG. */
+  dp_dense?: { iuv: string; region: [number, number, number, number]; mask: 'segmentation' };
 }
 
 /** Options of {@link annotateScene}. */

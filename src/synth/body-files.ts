@@ -5,11 +5,12 @@
 // with that chart's (I, U, V); geodesics: Steiner-graph Dijkstra between `rows` well-spread
 // vertices, every entry mapped to its geodesically nearest row (the official index transform).
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { ensureDir, tempPathFor, writeFileAtomicSync } from '../io.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeBodyModelFiles } from '../data/body-files.ts';
-import { DensePoseError } from '../errors.ts';
+import { DensePoseError, ioError } from '../errors.ts';
 import { bodyTemplate } from './body.ts';
 import { chartCoords } from './charts.ts';
 import { buildSteinerGraph, Dijkstra } from './geodesic.ts';
@@ -126,6 +127,22 @@ function cacheDir(options: WriteBodyModelOptions): string {
   return join(tmpdir(), `densepose-ts-synth-body-${h.digest('hex').slice(0, 16)}`);
 }
 
+/** Copy through a temporary name and a rename: a kill never leaves half a file under the real name. */
+function copyFileAtomic(from: string, to: string): void {
+  const tmp = tempPathFor(to);
+  try {
+    copyFileSync(from, tmp);
+    renameSync(tmp, to);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // keep the copy error
+    }
+    throw ioError(e, to, 'write');
+  }
+}
+
 /**
  * Write the evaluation body to `dir` in the official formats and in synth-body.json/.bin.
  * The result is cached in the OS temp folder, so later data sets copy it instead of recomputing.
@@ -133,8 +150,8 @@ function cacheDir(options: WriteBodyModelOptions): string {
 export function writeBodyModel(dir: string, options: WriteBodyModelOptions = {}): SynthBodyModel {
   const cache = cacheDir(options);
   if (FILES.every((f) => existsSync(join(cache, f)))) {
-    mkdirSync(dir, { recursive: true });
-    for (const f of FILES) copyFileSync(join(cache, f), join(dir, f));
+    ensureDir(dir);
+    for (const f of FILES) copyFileAtomic(join(cache, f), join(dir, f));
     return readSynthBodyModel(dir);
   }
   const body = writeBodyModelUncached(dir, options);
@@ -169,8 +186,8 @@ function writeBodyModelUncached(dir: string, options: WriteBodyModelOptions): Sy
   });
   const bin = new Uint8Array(offset);
   parts.forEach((p, i) => bin.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), layout[names[i]!]!.offset));
-  writeFileSync(join(dir, BIN_NAME), bin);
-  writeFileSync(join(dir, JSON_NAME), JSON.stringify({ format: 'densepose-ts synth body 1', numEntries: n, numRows: body.numRows, units: 'metres', condensedOrder: 'row-major upper triangle', arrays: layout }, null, 1));
+  writeFileAtomicSync(join(dir, BIN_NAME), [bin]);
+  writeFileAtomicSync(join(dir, JSON_NAME), [Buffer.from(JSON.stringify({ format: 'densepose-ts synth body 1', numEntries: n, numRows: body.numRows, units: 'metres', condensedOrder: 'row-major upper triangle', arrays: layout }, null, 1))]);
   return body;
 }
 

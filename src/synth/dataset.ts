@@ -1,16 +1,18 @@
 // The data set writer: N images rendered in parallel workers (or in-process), each written as
 // images/NNNNNN.png (or .jpg) and iuv/NNNNNN.png (R, G, B = I, U·255, V·255), all annotations in
-// one COCO-DensePose annotations.json, the evaluation body in body/, and optionally a preview
+// one COCO-DensePose annotations.json (each person with DensePose labels also points at its pixels
+// of the IUV PNG: `dp_dense`, docs/dense-targets.md), the evaluation body in body/, and optionally a preview
 // sheet. Every image depends only on (seed, index), so the output is byte-identical for a seed
 // whatever the number of workers.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { DensePoseError } from '../errors.ts';
+import { DensePoseError, ioError, type ErrorCode } from '../errors.ts';
+import { ensureDir, writeFileAtomic, writeFileAtomicSync } from '../io.ts';
 import { annotateScene } from './annotate.ts';
 import type { SynthAnnotation } from './annotate.ts';
 import { writeBodyModel } from './body-files.ts';
@@ -57,10 +59,16 @@ export interface SynthDatasetResult {
 
 export type ProgressCallback = (done: number, total: number) => void;
 
+/** Most images of one data set: six-digit file stems, and annotations for all of them are held in memory. */
+export const MAX_IMAGES = 1_000_000;
+
+/** Present in the output folder while a data set is being written; a rerun may overwrite such a folder without `force`. */
+export const INCOMPLETE_MARKER = '.synth-incomplete';
+
 /** Check options up front; throws BAD_OPTION naming the option and its valid values. */
 export function validateDatasetOptions(o: SynthDatasetOptions): void {
   if (typeof o.out !== 'string' || o.out === '') throw new DensePoseError('BAD_OPTION', 'an output directory is needed (--out DIR)', { where: 'synth option "out"' });
-  if (!Number.isInteger(o.images) || o.images < 1) throw new DensePoseError('BAD_OPTION', `images must be a positive integer, got ${o.images}`, { where: 'synth option "images"' });
+  if (!Number.isInteger(o.images) || o.images < 1 || o.images > MAX_IMAGES) throw new DensePoseError('BAD_OPTION', `images must be an integer in 1..${MAX_IMAGES}, got ${o.images}`, { where: 'synth option "images"' });
   if (o.format !== undefined && !(IMAGE_FORMATS as readonly string[]).includes(o.format)) {
     throw new DensePoseError('BAD_OPTION', `Unknown image format "${o.format}". Expected one of: ${IMAGE_FORMATS.join(', ')}.`, { where: 'synth option "format"' });
   }
@@ -87,7 +95,9 @@ export async function writeImage(job: ImageJob, index: number, render: (o: Rende
   const { width: W, height: H } = scene;
   const img = sharp(scene.rgb, { raw: { width: W, height: H, channels: 3 } });
   const stem = fileStem(index);
-  await (job.format === 'jpg' ? img.jpeg({ quality: 92 }) : img.png({ compressionLevel: 6 })).toFile(join(job.out, 'images', `${stem}.${job.format}`));
+  // encoded in memory, then written atomically: a kill never leaves half an image under its name
+  const encoded = await (job.format === 'jpg' ? img.jpeg({ quality: 92 }) : img.png({ compressionLevel: 6 })).toBuffer();
+  await writeFileAtomic(join(job.out, 'images', `${stem}.${job.format}`), encoded);
   const iuv = new Uint8Array(W * H * 3);
   for (let p = 0; p < W * H; p++) {
     if (scene.partIndex[p] === 0) continue;
@@ -95,27 +105,42 @@ export async function writeImage(job: ImageJob, index: number, render: (o: Rende
     iuv[3 * p + 1] = Math.round(scene.u[p]! * 255);
     iuv[3 * p + 2] = Math.round(scene.v[p]! * 255);
   }
-  await sharp(iuv, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 6 }).toFile(join(job.out, 'iuv', `${stem}.png`));
+  await writeFileAtomic(join(job.out, 'iuv', `${stem}.png`), await sharp(iuv, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer());
+  for (const a of anns) if (a.dp_x) a.dp_dense = { iuv: `iuv/${stem}.png`, region: [0, 0, W, H], mask: 'segmentation' };
   return anns;
 }
 
+/**
+ * Make `out` ready: empty, or (with `force`, or when a killed run left it incomplete) cleared of a
+ * previous data set. The marker file says "being written" until annotations.json is in place.
+ */
 function prepareOutDir(out: string, force: boolean): void {
   if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new DensePoseError('BAD_OPTION', 'exists and is not a directory', { where: out });
+    if (!statSync(out).isDirectory()) throw new DensePoseError('IO', 'exists and is a file, not a folder; choose another --out', { where: out });
     const entries = readdirSync(out);
     if (entries.length > 0) {
-      if (!force) throw new DensePoseError('BAD_OPTION', `output directory is not empty (${entries.length} entries); pass --force (force: true) to overwrite it`, { where: out });
-      for (const e of ['images', 'iuv', 'body', 'annotations.json', 'preview.png']) rmSync(join(out, e), { recursive: true, force: true });
+      const interrupted = entries.includes(INCOMPLETE_MARKER);
+      if (!force && !interrupted) throw new DensePoseError('BAD_OPTION', `output directory is not empty (${entries.length} entries); pass --force (force: true) to overwrite it`, { where: out });
+      try {
+        for (const e of ['images', 'iuv', 'body', 'annotations.json', 'preview.png']) rmSync(join(out, e), { recursive: true, force: true });
+      } catch (e) {
+        throw ioError(e, out, 'clear the output folder');
+      }
     }
   }
-  mkdirSync(join(out, 'images'), { recursive: true });
-  mkdirSync(join(out, 'iuv'), { recursive: true });
+  ensureDir(join(out, 'images'));
+  ensureDir(join(out, 'iuv'));
+  writeFileAtomicSync(join(out, INCOMPLETE_MARKER), [Buffer.from('densepose synth is writing this folder; a rerun overwrites it\n')]);
 }
 
-/** Start a worker; from a source checkout (.ts) it first registers tsx's loader, as the main thread runs under it. */
+/**
+ * Start a worker: `worker.js` next to this module in the built package; from a source checkout (.ts)
+ * `worker.ts`, after registering tsx's loader, as the main thread runs under it.
+ */
 function spawnWorker(job: ImageJob): Worker {
-  const url = new URL('./worker.ts', import.meta.url);
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: job });
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url, { workerData: job });
   // the ESM entry of tsx/esm/api (require.resolve would give the CommonJS one)
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   const api = pathToFileURL(join(dirname(pkg), 'dist', 'esm', 'api', 'index.mjs')).href;
@@ -141,8 +166,8 @@ async function renderAll(job: ImageJob, n: number, workers: number, onDone: () =
       if (next >= n) { void w.terminate().then(() => resolve()); return; }
       w.postMessage(next++);
     };
-    w.on('message', (m: { index: number; annotations?: SynthAnnotation[]; error?: string }) => {
-      if (m.error !== undefined) { void w.terminate(); reject(new DensePoseError('ABORTED', `worker failed on image ${m.index}: ${m.error}`)); return; }
+    w.on('message', (m: { index: number; annotations?: SynthAnnotation[]; error?: string; code?: ErrorCode; where?: string }) => {
+      if (m.error !== undefined) { void w.terminate(); reject(new DensePoseError(m.code ?? 'IO', `image ${m.index}: ${m.error}`, m.where ? { where: m.where } : {})); return; }
       results[m.index] = m.annotations!;
       onDone();
       feed();
@@ -180,7 +205,6 @@ export async function generateDataset(options: SynthDatasetOptions & { onProgres
     categories: [{ id: 1, name: 'person', supercategory: 'person', keypoints: [...COCO_KEYPOINT_NAMES], skeleton: COCO_SKELETON.map((e) => [...e]) }],
   };
   const annotationsPath = join(out, 'annotations.json');
-  writeFileSync(annotationsPath, JSON.stringify(dataset));
   if (options.body ?? true) writeBodyModel(join(out, 'body'), { rows: options.bodyRows });
   if (options.preview) {
     const renderer = createSceneRenderer();
@@ -190,5 +214,8 @@ export async function generateDataset(options: SynthDatasetOptions & { onProgres
     });
     await writeContactSheet(join(out, 'preview.png'), scenes);
   }
+  // last: the annotations file says the set is complete
+  writeFileAtomicSync(annotationsPath, [Buffer.from(JSON.stringify(dataset))]);
+  rmSync(join(out, INCOMPLETE_MARKER), { force: true });
   return { out, images: n, annotations: annotations.length, annotationsPath, seconds: (performance.now() - t0) / 1000 };
 }

@@ -1,5 +1,5 @@
 // densepose-ts/synth: synthetic people with exact DensePose ground truth (DESIGN.md §7).
-export { generateDataset, validateDatasetOptions, writeImage, IMAGE_FORMATS } from './dataset.ts';
+export { generateDataset, validateDatasetOptions, writeImage, IMAGE_FORMATS, MAX_IMAGES, INCOMPLETE_MARKER } from './dataset.ts';
 export type { SynthDatasetOptions, SynthDatasetResult, ImageFormat, ProgressCallback } from './dataset.ts';
 export { renderScene, createSceneRenderer, resolveSceneOptions } from './scene.ts';
 export type { RenderSceneOptions, RenderedScene, ScenePerson, SceneRenderer } from './scene.ts';

@@ -1,5 +1,6 @@
 // A contact sheet for looking at the data: one row per image, RGB | I coloured | U | V.
 import sharp from 'sharp';
+import { writeFileAtomic } from '../io.ts';
 import { PART_COLOURS, rampColour } from './colors.ts';
 import type { RenderedScene } from './scene.ts';
 
@@ -26,5 +27,5 @@ export function contactSheet(scenes: readonly RenderedScene[]): { width: number;
 /** Write {@link contactSheet} as a PNG. */
 export async function writeContactSheet(path: string, scenes: readonly RenderedScene[]): Promise<void> {
   const s = contactSheet(scenes);
-  await sharp(s.rgb, { raw: { width: s.width, height: s.height, channels: 3 } }).png().toFile(path);
+  await writeFileAtomic(path, await sharp(s.rgb, { raw: { width: s.width, height: s.height, channels: 3 } }).png().toBuffer());
 }

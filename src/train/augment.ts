@@ -1,3 +1,4 @@
+import { flipDenseIuv } from '../data/dense-iuv.ts';
 import type { DensePosePoints, FlipSymmetry, PersonTarget } from './sample.ts';
 
 /** Horizontal flip of an RGB `[H,W,3]` image, in place. */
@@ -50,6 +51,7 @@ export function flipPerson(p: PersonTarget, imageWidth: number, sym: FlipSymmetr
     }
     out.masks = m;
   }
+  if (d.dense) out.dense = flipDenseIuv(d.dense, (i, u, v) => sym.flipPoint(i, u, v));
   return { ...p, box, densepose: out };
 }
 

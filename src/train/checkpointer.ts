@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
 import type { Module, ArrayValue } from '../runtime/module.ts';
-import { LAYOUT_KEY, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
+import { assertFiniteTensors, LAYOUT_KEY, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
+import { ensureDir, removeStaleTempFiles } from '../io.ts';
 import { writeFileAtomic } from '../runtime/checkpoint/atomic-write.ts';
 import type { Sgd } from './sgd.ts';
 
@@ -27,7 +28,7 @@ export class Checkpointer {
     readonly dir: string,
     readonly keep = 3,
   ) {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
   }
 
   static fileName(iteration: number): string {
@@ -41,10 +42,16 @@ export class Checkpointer {
     const arrays = await tensorsToNdArrays(tensors);
     const file = Checkpointer.fileName(iteration);
     const path = join(this.dir, file);
+    assertFiniteTensors(arrays, path, 'to save');
     writeSafetensors(path, arrays, { ...metadata, iteration: String(iteration), [LAYOUT_KEY]: OUR_LAYOUT });
     writeFileAtomic(join(this.dir, LAST), [Buffer.from(file)]);
     this.prune();
     return path;
+  }
+
+  /** Delete temporary files of checkpoint writes a kill interrupted (`model_….safetensors.tmp-…`); returns their names. */
+  removeStaleTemps(): string[] {
+    return removeStaleTempFiles(this.dir);
   }
 
   /** Path of the newest checkpoint, or undefined when there is none. */
@@ -59,6 +66,7 @@ export class Checkpointer {
   restore(model: Module, optimizer: Sgd, path = this.latest()): TrainingState {
     if (!path) throw new DensePoseError('NOT_FOUND', `no checkpoint to resume from`, { where: join(this.dir, LAST) });
     const { tensors, metadata } = readSafetensors(path);
+    assertFiniteTensors(tensors, path);
     const modelState = new Map<string, ArrayValue>();
     const optState = new Map<string, tf.Tensor>();
     for (const [name, a] of tensors) {

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DensePoseError } from '../errors.ts';
+import { DensePoseError, unknownKey } from '../errors.ts';
+import { readJsonFile } from '../io.ts';
+import { fromConfig } from '../model/config.ts';
+import { densePoseConfigFromJson } from '../model/densepose/config.ts';
 
 /** One training data set: a COCO-DensePose folder (`annotations.json` + `images/`) with its share of batches. */
 export interface DataSetConfig {
@@ -10,6 +12,8 @@ export interface DataSetConfig {
   ratio?: number;
   /** Multiplier of this set's DensePose losses (e.g. < 1 for pseudo-labels). @default 1 */
   lossWeight?: number;
+  /** `dense`: annotations with `dp_dense` train on every pixel (docs/dense-targets.md); `points`: sampled points only. @default 'dense' */
+  targets?: 'dense' | 'points';
 }
 
 export interface SolverConfig {
@@ -101,23 +105,104 @@ const INPUT_DEFAULTS: InputConfig = {
   colorJitter: 0.2,
 };
 
-/** Fill defaults and check a training config; `where` names the file in errors. Relative paths resolve against `baseDir`. */
+const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'name', 'comment'] as const;
+const DATA_KEYS = ['path', 'ratio', 'lossWeight', 'targets'] as const;
+/** Sizes beyond this are typos (a 100000-pixel side would not fit in memory anyway). */
+const MAX_SIDE = 16384;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Unknown keys are errors: a typo ("sovler", "maxIters") would otherwise train with defaults silently. */
+function checkKeys(o: Record<string, unknown>, section: string, valid: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) if (!valid.includes(k)) throw unknownKey(section, k, valid, where);
+}
+
+/** `section.key` must be a finite number satisfying `ok` (described by `rule`). */
+function checkNumber(v: unknown, name: string, ok: (n: number) => boolean, rule: string, where: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new DensePoseError('BAD_CONFIG', `${name} must be ${rule}, got ${JSON.stringify(v)}`, { where });
+}
+
+const isInt = (lo: number, hi = Number.MAX_SAFE_INTEGER) => (n: number) => Number.isInteger(n) && n >= lo && n <= hi;
+
+/** Solver values: integers where counts are meant, ranges where they matter. */
+function checkSolver(solver: SolverConfig, where: string): void {
+  const ints: (keyof SolverConfig)[] = ['maxIter', 'imsPerBatch', 'checkpointPeriod'];
+  for (const k of ints) checkNumber(solver[k], `solver.${k}`, isInt(1), 'an integer ≥ 1', where);
+  for (const k of ['warmupIters', 'keepCheckpoints'] as const) checkNumber(solver[k], `solver.${k}`, isInt(0), 'an integer ≥ 0', where);
+  checkNumber(solver.baseLr, 'solver.baseLr', (n) => n > 0, 'a number > 0', where);
+  for (const k of ['momentum', 'warmupFactor'] as const) checkNumber(solver[k], `solver.${k}`, (n) => n >= 0 && n <= 1, 'a number in [0, 1]', where);
+  for (const k of ['weightDecay', 'gamma', 'clipNorm'] as const) checkNumber(solver[k], `solver.${k}`, (n) => n >= 0, 'a number ≥ 0', where);
+  if (!Array.isArray(solver.steps)) throw new DensePoseError('BAD_CONFIG', `solver.steps must be a list of iterations, got ${JSON.stringify(solver.steps)}`, { where });
+  solver.steps.forEach((v, i) => checkNumber(v, `solver.steps[${i}]`, isInt(1), 'an integer ≥ 1', where));
+}
+
+function checkInput(input: InputConfig, where: string): void {
+  if (!Array.isArray(input.minSizeTrain) || input.minSizeTrain.length === 0) {
+    throw new DensePoseError('BAD_CONFIG', `input.minSizeTrain must list at least one shortest-side size, got ${JSON.stringify(input.minSizeTrain)}`, { where });
+  }
+  input.minSizeTrain.forEach((v, i) => checkNumber(v, `input.minSizeTrain[${i}]`, isInt(8, MAX_SIDE), `an integer in 8..${MAX_SIDE}`, where));
+  for (const k of ['maxSizeTrain', 'minSizeTest', 'maxSizeTest'] as const) checkNumber(input[k], `input.${k}`, isInt(8, MAX_SIDE), `an integer in 8..${MAX_SIDE}`, where);
+  for (const k of ['flipProbability', 'colorJitter'] as const) checkNumber(input[k], `input.${k}`, (n) => n >= 0 && n <= 1, 'a number in [0, 1]', where);
+}
+
+/** `data`: a list of `{ path, ratio?, lossWeight? }` (a bare path string is accepted for a single set). */
+function checkData(raw: unknown, baseDir: string, where: string): DataSetConfig[] {
+  if (raw === undefined) return [];
+  const list = typeof raw === 'string' ? [{ path: raw }] : raw;
+  if (!Array.isArray(list)) throw new DensePoseError('BAD_CONFIG', `"data" must be a list of data sets ([{ "path": "DIR" }]), got ${JSON.stringify(raw)}`, { where });
+  return list.map((d: unknown, i) => {
+    const entry = typeof d === 'string' ? { path: d } : d;
+    if (!isObject(entry)) throw new DensePoseError('BAD_CONFIG', `data[${i}] must be { "path": "DIR" }, got ${JSON.stringify(d)}`, { where });
+    checkKeys(entry, `data[${i}]`, DATA_KEYS, where);
+    if (typeof entry.path !== 'string' || entry.path === '') throw new DensePoseError('BAD_CONFIG', `data[${i}].path must be a folder or JSON file path, got ${JSON.stringify(entry.path)}`, { where });
+    if (entry.ratio !== undefined) checkNumber(entry.ratio, `data[${i}].ratio`, (n) => n > 0, 'a number > 0', where);
+    if (entry.lossWeight !== undefined) checkNumber(entry.lossWeight, `data[${i}].lossWeight`, (n) => n >= 0, 'a number ≥ 0', where);
+    if (entry.targets !== undefined && entry.targets !== 'dense' && entry.targets !== 'points') {
+      throw new DensePoseError('BAD_CONFIG', `Unknown data[${i}].targets ${JSON.stringify(entry.targets)}. Expected one of: dense, points.`, { where });
+    }
+    return { ...(entry as unknown as DataSetConfig), path: resolve(baseDir, entry.path) };
+  });
+}
+
+/** The model config: inline, or a file path relative to the training config; validated here so typos fail before any work. */
+function resolveModel(raw: unknown, baseDir: string, where: string): unknown {
+  if (raw === undefined) throw new DensePoseError('BAD_CONFIG', '"model" is required (a model config object or a path to one)', { where });
+  if (typeof raw !== 'string' && !isObject(raw)) throw new DensePoseError('BAD_CONFIG', `"model" must be a model config object or a path to one, got ${JSON.stringify(raw)}`, { where });
+  const path = typeof raw === 'string' ? resolve(baseDir, raw) : undefined;
+  const model = path ? readJsonFile(path, 'model config') : raw;
+  const at = path ?? `${where} "model"`;
+  fromConfig(model, at);
+  densePoseConfigFromJson({ densepose: (model as { densepose?: unknown }).densepose ?? {} }, at);
+  return model;
+}
+
+/** Fill defaults and check a training config strictly; `where` names the file in errors. Relative paths resolve against `baseDir`. */
 export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown }, baseDir: string, where = '<config>'): TrainConfig {
-  const fail = (msg: string) => new DensePoseError('BAD_OPTION', msg, { where });
-  if (raw.model === undefined) throw fail('"model" is required (a model config object or a path to one)');
+  if (!isObject(raw)) throw new DensePoseError('BAD_CONFIG', 'a training config must be a JSON object', { where });
+  checkKeys(raw, '', TOP_KEYS, where);
   const mode = raw.mode ?? 'end2end';
-  if (!(TRAIN_MODES as readonly string[]).includes(mode)) throw fail(`Unknown mode "${mode}". Expected one of: ${TRAIN_MODES.join(', ')}.`);
+  if (!(TRAIN_MODES as readonly string[]).includes(mode)) throw new DensePoseError('BAD_CONFIG', `Unknown mode "${mode}". Expected one of: ${TRAIN_MODES.join(', ')}.`, { where });
+  for (const [key, valid] of [['solver', Object.keys(SOLVER_DEFAULTS)], ['input', Object.keys(INPUT_DEFAULTS)]] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (!isObject(v)) throw new DensePoseError('BAD_CONFIG', `"${key}" must be an object`, { where });
+    checkKeys(v, key, valid, where);
+  }
   const solver = { ...SOLVER_DEFAULTS, ...(raw.solver ?? {}) };
   const input = { ...INPUT_DEFAULTS, ...(raw.input ?? {}) };
-  for (const [k, v] of Object.entries(solver)) {
-    if (k === 'steps') continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw fail(`solver.${k} must be a non-negative number, got ${JSON.stringify(v)}`);
+  checkSolver(solver, where);
+  checkInput(input, where);
+  for (const k of ['val', 'init'] as const) {
+    if (raw[k] !== undefined && (typeof raw[k] !== 'string' || raw[k] === '')) throw new DensePoseError('BAD_CONFIG', `"${k}" must be a path, got ${JSON.stringify(raw[k])}`, { where });
   }
-  if (solver.maxIter < 1) throw fail('solver.maxIter must be ≥ 1');
-  if (solver.imsPerBatch < 1) throw fail('solver.imsPerBatch must be ≥ 1');
-  if (input.minSizeTrain.length === 0) throw fail('input.minSizeTrain must list at least one size');
-  const model = typeof raw.model === 'string' ? JSON.parse(readFileSync(resolve(baseDir, raw.model), 'utf8')) : raw.model;
-  const data = (raw.data ?? []).map((d) => ({ ...d, path: resolve(baseDir, d.path) }));
+  if (raw.valImages !== undefined) checkNumber(raw.valImages, 'valImages', isInt(1), 'an integer ≥ 1', where);
+  if (raw.evalPeriod !== undefined) checkNumber(raw.evalPeriod, 'evalPeriod', isInt(0), 'an integer ≥ 0', where);
+  if (raw.logPeriod !== undefined) checkNumber(raw.logPeriod, 'logPeriod', isInt(1), 'an integer ≥ 1', where);
+  if (raw.seed !== undefined) checkNumber(raw.seed, 'seed', isInt(0), 'an integer ≥ 0', where);
+  const data = checkData(raw.data, baseDir, where);
+  const model = resolveModel(raw.model, baseDir, where);
   return {
     model,
     mode,
@@ -133,13 +218,8 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
   };
 }
 
-/** Read and resolve a training config file (JSON). */
+/** Read and resolve a training config file (JSON): errors name the file, and a syntax error its line and column. */
 export function loadTrainConfig(path: string): TrainConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new DensePoseError('BAD_FILE', `cannot read training config: ${(e as Error).message}`, { where: path, cause: e });
-  }
+  const raw = readJsonFile(path, 'training config');
   return resolveTrainConfig(raw as Partial<TrainConfig>, dirname(resolve(path)), path);
 }

@@ -3,14 +3,29 @@ import { dirname, join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
 import { loadCocoDensePose, personTarget } from '../data/coco-densepose.ts';
 import type { CocoAnnotation } from '../data/coco.ts';
+import type { Rle } from '../data/mask.ts';
 import type { SourceDataset, SourceImage } from './loader.ts';
 import type { FlipSymmetry, PersonTarget } from './sample.ts';
 
+/** Which DensePose labels a data set trains with: `dense` uses `dp_dense` where an annotation has it (points elsewhere); `points` ignores `dp_dense`. */
+export const TARGET_KINDS = ['dense', 'points'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
 export interface TrainingSetOptions {
   ratio?: number;
+  /** @default 'dense' */
+  targets?: TargetKind;
   symmetry?: FlipSymmetry;
-  /** Report images that are missing or do not decode (they are skipped). */
+  /** Report images that are missing or do not decode (they are skipped), and annotations dropped (see {@link isTrainableBox}). */
   onSkip?: (file: string, reason: string) => void;
+}
+
+/**
+ * Boxes under one pixel wide or high cannot train a detector: the box deltas take log(w), so a
+ * zero-area box makes the loss infinite. Such annotations are dropped and reported.
+ */
+export function isTrainableBox(a: CocoAnnotation): boolean {
+  return a.bbox[2] >= 1 && a.bbox[3] >= 1;
 }
 
 /** `DIR` (with `annotations.json` and `images/`) or a JSON file (images beside it, or in `images/` beside it). */
@@ -25,10 +40,17 @@ export function resolveDataPaths(path: string): { json: string; imageDir: string
   return { json: path, imageDir: existsSync(join(dir, 'images')) ? join(dir, 'images') : dir };
 }
 
-/** One annotation → a training person (xyxy box; DensePose points kept in COCO's 256 frame). */
-export function annotationToPerson(a: CocoAnnotation): PersonTarget {
+/**
+ * One annotation → a training person (xyxy box; DensePose points kept in COCO's 256 frame). With
+ * `denseBaseDir` (the annotation file's folder), a `dp_dense` becomes a `denseSource` for the loader.
+ */
+export function annotationToPerson(a: CocoAnnotation, denseBaseDir?: string): PersonTarget {
   const [x, y, w, h] = a.bbox;
   const p: PersonTarget = { box: [x, y, x + w, y + h], iscrowd: Boolean(a.iscrowd) };
+  if (a.dp_dense && denseBaseDir !== undefined) {
+    p.denseSource = { file: join(denseBaseDir, a.dp_dense.iuv), ref: a.dp_dense, bbox: [x, y, w, h], segmentation: a.dp_dense.mask === 'segmentation' ? (a.segmentation as Rle) : undefined };
+    p.densepose = { x: new Float32Array(0), y: new Float32Array(0), i: new Uint8Array(0), u: new Float32Array(0), v: new Float32Array(0) };
+  }
   if (a.dp_x && a.dp_y && a.dp_I && a.dp_U && a.dp_V) {
     const weight = (a as { dp_conf?: number[] }).dp_conf;
     p.densepose = {
@@ -53,7 +75,13 @@ export async function loadTrainingSet(path: string, options: TrainingSetOptions 
     file: join(imageDir, im.file_name),
     width: im.width,
     height: im.height,
-    people: (ds.annotationsByImage.get(im.id) ?? []).map(annotationToPerson),
+    people: (ds.annotationsByImage.get(im.id) ?? [])
+      .filter((a) => {
+        if (isTrainableBox(a)) return true;
+        options.onSkip?.(json, `annotation id ${a.id} (image ${im.id}): box ${a.bbox[2]}×${a.bbox[3]} is under 1 pixel wide or high, dropped`);
+        return false;
+      })
+      .map((a) => annotationToPerson(a, (options.targets ?? 'dense') === 'dense' ? dirname(json) : undefined)),
   }));
   return { name: path, images, ratio: options.ratio, symmetry: options.symmetry };
 }

@@ -1,7 +1,9 @@
 import sharp from 'sharp';
+import { DensePoseError } from '../errors.ts';
 import { Rng } from './random.ts';
+import { denseFromPng, readIuvPng, segmentationMask, type IuvPng } from '../data/dense-iuv.ts';
 import { flipPerson, resizeShortestEdge } from './augment.ts';
-import type { FlipSymmetry, PersonTarget, TrainSample } from './sample.ts';
+import type { DenseSource, FlipSymmetry, PersonTarget, TrainSample } from './sample.ts';
 
 /** One image of a training set with its people in original pixels (boxes xyxy). */
 export interface SourceImage {
@@ -57,7 +59,7 @@ export class DataLoader {
   constructor(readonly options: LoaderOptions) {
     const ratios = options.datasets.map((d) => (d.images.length > 0 ? (d.ratio ?? 1) : 0));
     const total = ratios.reduce((a, b) => a + b, 0);
-    if (total <= 0) throw new Error('DataLoader: no training images in any data set');
+    if (total <= 0) throw new DensePoseError('BAD_INPUT', `no usable training images in ${options.datasets.map((d) => d.name).join(', ') || 'the data sets'} (every image is missing or failed to decode)`);
     let acc = 0;
     this.cumulative = ratios.map((r) => (acc += r / total));
   }
@@ -111,10 +113,24 @@ export class DataLoader {
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     const sx = size.width / img.width;
     const sy = size.height / img.height;
-    const people = img.people.map((p) => {
-      const scaled: PersonTarget = { ...p, box: [p.box[0] * sx, p.box[1] * sy, p.box[2] * sx, p.box[3] * sy] };
+    const dense = await readDense(img.people);
+    const people = img.people.map((p, k) => {
+      const withDense = dense[k] ? { ...p, densepose: { ...p.densepose!, dense: dense[k]! } } : p;
+      const scaled: PersonTarget = { ...withDense, box: [p.box[0] * sx, p.box[1] * sy, p.box[2] * sx, p.box[3] * sy] };
       return flipped ? flipPerson(scaled, size.width, ds.symmetry!) : scaled;
     });
     return { image: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: size.width, height: size.height, people, datasetIndex, imageId: img.id, flipped };
   }
+}
+
+/** The `dp_dense` maps of an image's people (undefined where a person has none); each PNG is decoded once. */
+export async function readDense(people: readonly PersonTarget[]): Promise<(ReturnType<typeof denseFromPng> | undefined)[]> {
+  const pngs = new Map<string, Promise<IuvPng>>();
+  return Promise.all(people.map(async (p) => {
+    const src: DenseSource | undefined = p.denseSource;
+    if (!src) return undefined;
+    let png = pngs.get(src.file);
+    if (!png) pngs.set(src.file, (png = readIuvPng(src.file)));
+    return denseFromPng(await png, src.ref, src.bbox, src.segmentation ? segmentationMask(src.segmentation) : undefined);
+  }));
 }

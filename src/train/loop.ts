@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../runtime/gradients.ts';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
+import { ensureDir } from '../io.ts';
 import type { Module } from '../runtime/module.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { MetricsLog, type MetricsRow } from './metrics-log.ts';
@@ -49,15 +49,37 @@ export interface LoopResult {
 }
 
 /**
+ * Stop condition: a non-finite loss or gradient norm means the run diverged. Throws NUMERIC (exit 5
+ * in the CLI) naming the iteration, the terms, and the checkpoint kept; nothing after it is saved.
+ */
+export function assertFiniteStep(step: { iteration: number; total: number; gradNorm?: number; losses: Record<string, number>; lastFinite?: Record<string, number>; lastCheckpoint?: string }): void {
+  const what = !Number.isFinite(step.total) ? `loss became ${step.total}` : step.gradNorm !== undefined && !Number.isFinite(step.gradNorm) ? `gradient norm became ${step.gradNorm} (loss ${step.total})` : undefined;
+  if (what === undefined) return;
+  throw new DensePoseError(
+    'NUMERIC',
+    `training diverged: ${what} at iteration ${step.iteration} (${JSON.stringify(step.losses)}); last finite losses: ${JSON.stringify(step.lastFinite ?? {})}. ` +
+      `The last good checkpoint is kept${step.lastCheckpoint ? `: ${step.lastCheckpoint}` : ' (none saved yet)'} and no final model is written; lower solver.baseLr, raise warmupIters or set clipNorm.`,
+  );
+}
+
+/** Stop condition: a batch with no images (every image drawn failed to load) cannot train. */
+export function assertBatchHasImages(batch: readonly unknown[], iteration: number): void {
+  if (batch.length === 0) {
+    throw new DensePoseError('BAD_INPUT', `iteration ${iteration}: none of the images drawn for the batch could be loaded (see the skipped-image list); check the data sets and input.minSizeTrain`);
+  }
+}
+
+/**
  * SGD training with warmup/multi-step LR, gradient clipping, JSONL metrics, atomic checkpoints and
  * exact resume: data are a pure function of (seed, iteration) and model + momentum come from the
  * checkpoint, so a resumed run repeats the uninterrupted run's loss sequence.
  */
 export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
-  mkdirSync(o.out, { recursive: true });
+  ensureDir(o.out);
   const log = new MetricsLog(join(o.out, 'metrics.jsonl'));
   const ckpt = new Checkpointer(join(o.out, 'checkpoints'), o.solver.keepCheckpoints);
   const sgd = new Sgd({ momentum: o.solver.momentum, weightDecay: o.solver.weightDecay, clipNorm: o.solver.clipNorm });
+  ckpt.removeStaleTemps();
   let start = 0;
   if (o.resume && ckpt.latest()) {
     start = ckpt.restore(o.model.module, sgd).iteration;
@@ -85,6 +107,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
         return { iteration: it, stopped: 'aborted', lastCheckpoint };
       }
       const batch = await o.loader.batch(it);
+      assertBatchHasImages(batch, it);
       const lr = learningRate(it, o.solver);
       let terms: Record<string, tf.Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {
@@ -100,19 +123,14 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
       }
       const total = value.dataSync()[0]!;
       value.dispose();
-      if (!Number.isFinite(total)) {
-        tf.dispose(grads);
-        throw new DensePoseError(
-          'NUMERIC',
-          `loss became ${total} at iteration ${it} (${JSON.stringify(losses)}); last finite losses: ${JSON.stringify(lastFinite ?? {})}. ` +
-            `The last good checkpoint is kept${lastCheckpoint ? `: ${lastCheckpoint}` : ' (none saved yet)'}; lower solver.baseLr or raise warmupIters.`,
-        );
-      }
-      lastFinite = losses;
+      if (!Number.isFinite(total)) tf.dispose(grads);
+      assertFiniteStep({ iteration: it, total, losses, lastFinite, lastCheckpoint });
       const byName = new Map<string, tf.Tensor>();
       for (const [vn, g] of Object.entries(grads)) byName.set(nameOfVar.get(vn) ?? vn, g);
       const { gradNorm } = sgd.step(params, byName, lr);
       tf.dispose(grads);
+      assertFiniteStep({ iteration: it, total, gradNorm, losses, lastFinite, lastCheckpoint });
+      lastFinite = losses;
       if ((it + 1) % logPeriod === 0 || it === start) {
         const row: MetricsRow = { iteration: it, time: (performance.now() - t0) / 1000, lr, losses, totalLoss: total, gradNorm };
         log.append(row);

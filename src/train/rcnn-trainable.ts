@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import { FPN_LEVELS } from '../model/backbone/fpn.ts';
 import { pairwiseIou } from '../model/boxes.ts';
-import { boxHeadLosses, rpnLosses, rpnTargets, sampleRois } from '../model/losses.ts';
+import { boxHeadLosses, rpnLosses, rpnTargets, sampleRois, type RoiSamples } from '../model/losses.ts';
 import { densePoseLosses, type DensePoseTarget } from '../model/densepose/losses.ts';
 import { preprocessImage } from '../model/preprocess.ts';
 import { concatArrays } from '../model/rpn/select-proposals.ts';
@@ -29,14 +29,45 @@ export interface RcnnTrainOptions {
   maxDensePoseRois?: number;
 }
 
-function xyxy(people: readonly PersonTarget[]): Float32Array {
+/** People's boxes `[G,4]` xyxy. */
+export function xyxy(people: readonly PersonTarget[]): Float32Array {
   return Float32Array.from(people.flatMap((p) => p.box));
 }
 
 function toTarget(p: PersonTarget): DensePoseTarget | null {
   const d = p.densepose;
   if (!d) return null;
-  return { box: p.box, points: { x: d.x, y: d.y, i: d.i, u: d.u, v: d.v }, masks: d.masks ?? null };
+  return { box: p.box, points: { x: d.x, y: d.y, i: d.i, u: d.u, v: d.v, weight: d.weight }, masks: d.masks ?? null, dense: d.dense ?? null };
+}
+
+/** DensePose RoIs of one image and the target of each. */
+export interface DensePoseRois {
+  boxes: Float32Array;
+  targets: (DensePoseTarget | null)[];
+}
+
+/** End to end: foreground samples overlapping an annotated person by ≥ `densePoseIou` (at most `maxDensePoseRois`). */
+export function selectDensePoseRois(samples: RoiSamples, people: readonly PersonTarget[], gt: Float32Array, options: RcnnTrainOptions): DensePoseRois {
+  const fg = samples.boxes.subarray(0, 4 * samples.numForeground);
+  const iou = pairwiseIou(fg, gt);
+  const g = people.length;
+  const boxes: number[] = [];
+  const targets: (DensePoseTarget | null)[] = [];
+  for (let r = 0; r < samples.numForeground && targets.length < (options.maxDensePoseRois ?? 16); r++) {
+    let best = -1;
+    let bestIou = options.densePoseIou ?? 0.7;
+    for (let j = 0; j < g; j++) if (iou[r * g + j]! >= bestIou && people[j]!.densepose) [best, bestIou] = [j, iou[r * g + j]!];
+    if (best < 0) continue;
+    boxes.push(...fg.subarray(4 * r, 4 * r + 4));
+    targets.push(toTarget(people[best]!));
+  }
+  return { boxes: Float32Array.from(boxes), targets };
+}
+
+/** Head mode: the annotated people's own boxes. */
+export function groundTruthDensePoseRois(people: readonly PersonTarget[], options: RcnnTrainOptions): DensePoseRois {
+  const annotated = people.filter((p) => p.densepose).slice(0, options.maxDensePoseRois ?? 16);
+  return { boxes: xyxy(annotated), targets: annotated.map(toTarget) };
 }
 
 /**
@@ -88,25 +119,9 @@ export function rcnnTrainable(rcnn: DensePoseRcnn, options: RcnnTrainOptions): T
       });
       const pred = rh.box_predictor.forward(ex, rh.box_head.forward(ex, rh.poolBoxes(levels.slice(0, 4), samples.boxes)));
       Object.assign(out, boxHeadLosses(pred.scores as tf.Tensor2D, pred.deltas as tf.Tensor2D, samples));
-      // DensePose RoIs: foreground samples overlapping an annotated person enough.
-      const fg = samples.boxes.subarray(0, 4 * samples.numForeground);
-      const iou = pairwiseIou(fg, gt);
-      const g = people.length;
-      const boxes: number[] = [];
-      dpTargets = [];
-      for (let r = 0; r < samples.numForeground && dpTargets.length < (options.maxDensePoseRois ?? 16); r++) {
-        let best = -1;
-        let bestIou = options.densePoseIou ?? 0.7;
-        for (let j = 0; j < g; j++) if (iou[r * g + j]! >= bestIou && people[j]!.densepose) [best, bestIou] = [j, iou[r * g + j]!];
-        if (best < 0) continue;
-        boxes.push(...fg.subarray(4 * r, 4 * r + 4));
-        dpTargets.push(toTarget(people[best]!));
-      }
-      dpBoxes = Float32Array.from(boxes);
+      ({ boxes: dpBoxes, targets: dpTargets } = selectDensePoseRois(samples, people, gt, options));
     } else {
-      const annotated = people.filter((p) => p.densepose).slice(0, options.maxDensePoseRois ?? 16);
-      dpBoxes = xyxy(annotated);
-      dpTargets = annotated.map(toTarget);
+      ({ boxes: dpBoxes, targets: dpTargets } = groundTruthDensePoseRois(people, options));
     }
 
     const weight = options.datasetLossWeights?.[s.datasetIndex] ?? 1;

@@ -1,3 +1,6 @@
+import type { DenseIuv, DenseIuvRef } from '../data/dense-iuv.ts';
+import type { Rle } from '../data/mask.ts';
+
 /** DensePose annotation of one person, in COCO's 256×256 box frame. */
 export interface DensePosePoints {
   /** Point x, y in the box frame (0..256, COCO `dp_x`/`dp_y`). */
@@ -11,6 +14,19 @@ export interface DensePosePoints {
   weight?: Float32Array;
   /** Coarse parts 0..14, `[256,256]` row-major, rasterised from `dp_masks`; absent when unlabeled. */
   masks?: Uint8Array;
+  /** Dense labels over the box (`dp_dense`, read by the loader); when present the losses use them instead of points and masks. */
+  dense?: DenseIuv;
+}
+
+/** Where a person's `dp_dense` labels are, kept until the loader reads them with the image. */
+export interface DenseSource {
+  /** Absolute path of the PNG. */
+  file: string;
+  ref: DenseIuvRef;
+  /** The annotation's box `[x, y, w, h]` in original image pixels (the map spans it). */
+  bbox: [number, number, number, number];
+  /** The annotation's RLE when `ref.mask` is `"segmentation"`. */
+  segmentation?: Rle;
 }
 
 /** One person of a training image after augmentation; boxes in the resized image's pixels. */
@@ -19,6 +35,8 @@ export interface PersonTarget {
   box: [number, number, number, number];
   iscrowd: boolean;
   densepose?: DensePosePoints;
+  /** Unread `dp_dense` labels of the person (the loader turns them into `densepose.dense`). */
+  denseSource?: DenseSource;
 }
 
 /** One augmented training image, ready for the model. */

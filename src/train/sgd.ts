@@ -30,12 +30,15 @@ export class Sgd {
     this.clipNorm = options.clipNorm ?? 0;
   }
 
-  /** Apply one update; `grads` and `params` are keyed by parameter name. Disposes nothing it does not own. */
+  /** Apply one update; `grads` and `params` are keyed by parameter name. Disposes nothing it does not own. A non-finite gradient norm changes nothing. */
   step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, lr: number): StepReport {
     const gradNorm = tf.tidy(() => {
       const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
       return sq.length ? Math.sqrt(tf.addN(sq).dataSync()[0]!) : 0;
     });
+    // A NaN/Inf gradient would poison every parameter and momentum buffer: leave them as they are;
+    // the caller sees the norm and stops (see the training loop's stop conditions).
+    if (!Number.isFinite(gradNorm)) return { gradNorm };
     const clip = this.clipNorm > 0 && gradNorm > this.clipNorm ? this.clipNorm / gradNorm : 1;
     tf.tidy(() => {
       for (const [name, g0] of grads) {

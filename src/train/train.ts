@@ -1,6 +1,6 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
+import { ensureDir, writeFileAtomicSync } from '../io.ts';
 import { fromConfig } from '../model/config.ts';
 import { buildDensePoseRcnn, type DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint/index.ts';
@@ -44,14 +44,14 @@ export interface TrainResult extends LoopResult {
  */
 export async function train(config: TrainConfig, options: TrainOptions): Promise<TrainResult> {
   await initBackend({ backend: options.backend });
-  if (config.data.length === 0) throw new DensePoseError('BAD_OPTION', 'training config lists no data sets ("data": [{ "path": … }])');
-  mkdirSync(options.out, { recursive: true });
-  writeFileSync(join(options.out, 'config.json'), JSON.stringify(config, null, 2));
+  if (config.data.length === 0) throw new DensePoseError('BAD_CONFIG', 'the training config lists no data sets ("data": [{ "path": … }], or --data DIR)');
+  ensureDir(options.out);
+  writeFileAtomicSync(join(options.out, 'config.json'), [Buffer.from(JSON.stringify(config, null, 2))]);
   const modelConfig = fromConfig(config.model, `${options.out}/config.json model`);
   seedInit(config.seed * 7919 + 1);
   const rcnn = buildDensePoseRcnn(modelConfig);
   if (config.init && !options.resume) loadCheckpoint(config.init, rcnn.model, { strict: false });
-  const datasets = await Promise.all(config.data.map((d) => loadTrainingSet(d.path, { ratio: d.ratio, symmetry: options.symmetry, onSkip: options.onBadImage })));
+  const datasets = await Promise.all(config.data.map((d) => loadTrainingSet(d.path, { ratio: d.ratio, targets: d.targets, symmetry: options.symmetry, onSkip: options.onBadImage })));
   const loader = new DataLoader({
     datasets,
     batchSize: config.solver.imsPerBatch,

@@ -1,6 +1,7 @@
 // People from / to the COCO DensePose challenge result form: per detection `bbox` [x, y, w, h],
 // `score`, `uv_shape` [3, h, w] and `uv_data`, a base64 PNG whose R, G, B are I, U·255, V·255 at box size.
 import sharp, { type OutputInfo } from 'sharp';
+import { encodeUvData } from '../data/densepose-json.ts';
 import { DensePoseError } from '../errors.ts';
 import { uvByte } from './composite.ts';
 import type { DensePosePerson } from './types.ts';
@@ -24,8 +25,7 @@ export async function toChallengeResult(person: DensePosePerson, imageId: number
     rgb[3 * i + 1] = uvByte(u[i]!);
     rgb[3 * i + 2] = uvByte(v[i]!);
   }
-  const png = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-  return { image_id: imageId, category_id: 1, bbox: [...person.box], score: person.score, uv_shape: [3, h, w], uv_data: png.toString('base64') };
+  return { image_id: imageId, category_id: 1, bbox: [...person.box], score: person.score, ...encodeUvData(rgb, w, h) };
 }
 
 /** Decode one detection; `where` names it in errors (file and index). */

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DensePoseError } from '../errors.ts';
 import type { AtlasImage, RgbImage } from './types.ts';
@@ -13,17 +12,9 @@ export async function encodePng(image: RgbImage | AtlasImage): Promise<Buffer> {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels } }).png().toBuffer();
 }
 
-/** Write `bytes` through a temporary file in the same folder and a rename: readers never see half a file. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new DensePoseError('BAD_FILE', `cannot write: ${(e as Error).message}`, { where: path, cause: e });
-  }
-}
+/** Atomic write (temp file + rename), shared with the rest of the system. */
+export { writeFileAtomic } from '../io.ts';
+import { writeFileAtomic } from '../io.ts';
 
 /** Encode and write a PNG atomically. */
 export async function savePng(path: string, image: RgbImage | AtlasImage): Promise<void> {

@@ -5,10 +5,12 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadCocoDensePose, personTarget } from '../../src/data/coco-densepose.ts';
 
-const GT = '/work/shared/fixtures/densepose_eval/gt.json';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from '../../src/runtime/checkpoint/test-fixtures.ts';
+
+const GT = `${FIXTURES}/densepose_eval/gt.json`;
 
 describe('COCO-DensePose reader', () => {
-  it('reads the fixture ground truth and builds per-person targets', async () => {
+  it.skipIf(SKIP_FIXTURE_TESTS)('reads the fixture ground truth and builds per-person targets', async () => {
     const ds = await loadCocoDensePose(GT);
     expect(ds.images.length).toBe(3);
     const a = ds.data.annotations[0]!;

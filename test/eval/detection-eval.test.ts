@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { loadCocoJson, readJsonFile, validateCocoResults } from '../../src/data/coco.ts';
 import { evaluateDetections } from '../../src/eval/detection-eval.ts';
 
-const DIR = '/work/shared/fixtures/coco';
-const expected = JSON.parse(readFileSync(`${DIR}/eval_expected.json`, 'utf8')) as Record<'bbox' | 'segm', { stats: number[]; precision_shape: number[] }>;
+import { FIXTURES, SKIP_FIXTURE_TESTS } from '../../src/runtime/checkpoint/test-fixtures.ts';
 
-describe('COCOeval bbox/segm against pycocotools', () => {
-  const gt = loadCocoJson(`${DIR}/eval_gt.json`);
-  const results = validateCocoResults(readJsonFile(`${DIR}/eval_dt.json`), gt, 'eval_dt.json');
+const DIR = `${FIXTURES}/coco`;
+const expected = (SKIP_FIXTURE_TESTS ? {} : JSON.parse(readFileSync(`${DIR}/eval_expected.json`, 'utf8'))) as Record<'bbox' | 'segm', { stats: number[]; precision_shape: number[] }>;
+
+describe.skipIf(SKIP_FIXTURE_TESTS)('COCOeval bbox/segm against pycocotools', () => {
+  // read at collection time; a skipped suite is still collected
+  const gt = SKIP_FIXTURE_TESTS ? { images: [], annotations: [], categories: [] } : loadCocoJson(`${DIR}/eval_gt.json`);
+  const results = SKIP_FIXTURE_TESTS ? [] : validateCocoResults(readJsonFile(`${DIR}/eval_dt.json`), gt, 'eval_dt.json');
   for (const iouType of ['bbox', 'segm'] as const) {
     it(`${iouType}: 12 stats to 1e-4`, () => {
       const r = evaluateDetections(gt, results, iouType);

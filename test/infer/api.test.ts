@@ -9,6 +9,7 @@ import { createDensePose, DensePoseError, loadModel, readModelConfig, saveModel 
 import { prepareBatch } from '../../src/infer/preprocess.ts';
 import { AnchorCache, proposeBoxes } from '../../src/infer/proposals.ts';
 import { pipelineSpec } from '../../src/infer/spec.ts';
+import { personFromChallengeResult } from '../../src/vis/challenge-results.ts';
 import { preprocessImage } from '../../src/model/preprocess.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
 import { biasedModel, syntheticImage, tinyConfig, tinyModelFile } from './helpers.ts';
@@ -128,6 +129,33 @@ describe('createDensePose', () => {
     await tfjs.dispose();
     await expect(onnx.estimate(image)).rejects.toThrow(/disposed/);
   }, 120_000);
+
+  it('results serialise small: toJSON gives the challenge PNG (or arrays), toCocoResult reads back through the results codec', async () => {
+    const dp = await createDensePose({ model: modelPath, minSize: 48, maxSize: 64, threads: 1 });
+    const people = await dp.estimate(syntheticImage(64, 64, 5));
+    await dp.dispose();
+    expect(people.length).toBeGreaterThan(0);
+    const p = people[0]!;
+    const { width: w, height: h } = p.densepose;
+    const text = JSON.stringify(people);
+    // the typed arrays alone would be ~9 bytes a pixel as {"0":…}; the PNG form is well under 1 byte a pixel here
+    expect(text.length).toBeLessThan(people.reduce((n, q) => n + q.densepose.width * q.densepose.height, 0) + 200 * people.length);
+    const json = JSON.parse(text) as { box: number[]; score: number; densepose: { width: number; height: number; uv_shape: number[]; uv_data: string } }[];
+    expect(json[0]!.box).toEqual(p.box);
+    expect(json[0]!.score).toBe(p.score);
+    expect(json[0]!.densepose.uv_shape).toEqual([3, h, w]);
+    const coco = p.toCocoResult(7);
+    expect(coco).toMatchObject({ image_id: 7, category_id: 1, bbox: p.box, score: p.score, uv_shape: [3, h, w], uv_data: json[0]!.densepose.uv_data });
+    // the PNG holds exactly toIUV()'s bytes
+    const decoded = await sharp(Buffer.from(coco.uv_data, 'base64')).raw().toBuffer();
+    expect(new Uint8Array(decoded)).toEqual(p.densepose.toIUV());
+    const back = await personFromChallengeResult(coco, 'toCocoResult');
+    expect(Array.from(back.densepose.labels)).toEqual(Array.from(p.densepose.labels));
+    const arrays = p.toJSON({ iuv: 'arrays' }).densepose as { labels: number[]; u: number[]; v: number[] };
+    expect(arrays.labels).toEqual(Array.from(p.densepose.labels));
+    expect(arrays.u).toEqual(Array.from(p.densepose.u));
+    expect(arrays.v).toEqual(Array.from(p.densepose.v));
+  });
 
   it('bad options name the option and its valid values', async () => {
     await expect(createDensePose({ model: modelPath, backend: 'torch' as 'onnx' })).rejects.toThrow(/Unknown inference backend "torch". Expected one of: onnx, tfjs/);

@@ -10,7 +10,7 @@ import { preprocessImage } from '../../src/model/preprocess.ts';
 import { ResNet } from '../../src/model/backbone/resnet.ts';
 import { TfExecutor } from '../../src/runtime/tf-executor.ts';
 import { DensePoseError } from '../../src/errors.ts';
-import { FIXTURES, HAVE_FIXTURES } from './helpers.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from './helpers.ts';
 
 const CONFIG_DIR = new URL('../../configs/', import.meta.url);
 const configFiles = readdirSync(CONFIG_DIR).filter((f) => f.endsWith('.json'));
@@ -120,7 +120,7 @@ describe('detector entry points', () => {
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
-  it.skipIf(!HAVE_FIXTURES)('a checkpoint of another architecture fails listing the first mismatching names and shapes', () => {
+  it.skipIf(SKIP_FIXTURE_TESTS)('a checkpoint of another architecture fails listing the first mismatching names and shapes', () => {
     const c = load('densepose_rcnn_R_18_tiny_fixture.json');
     const r50 = buildModel({ ...c, backbone: { depth: 50, res2OutChannels: 64, widthPerGroup: 16 } });
     let err: DensePoseError | undefined;

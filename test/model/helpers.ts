@@ -1,8 +1,8 @@
 import { readNpy } from '../../src/runtime/checkpoint/npy.ts';
 import { toFloat32 } from '../../src/runtime/checkpoint/ndarray.ts';
-import { FIXTURES, HAVE_FIXTURES } from '../../src/runtime/checkpoint/test-fixtures.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from '../../src/runtime/checkpoint/test-fixtures.ts';
 
-export { FIXTURES, HAVE_FIXTURES };
+export { FIXTURES, SKIP_FIXTURE_TESTS };
 
 /** A fixture `.npy` as float32 with its shape. */
 export function npy(rel: string): { shape: number[]; data: Float32Array } {

@@ -8,12 +8,12 @@ import { loadDetectron2 } from '../../src/model/import-detectron2.ts';
 import { FPN_LEVELS } from '../../src/model/backbone/fpn.ts';
 import { preprocessImage } from '../../src/model/preprocess.ts';
 import { OnnxDetector, type OnnxDetectorOutput } from '../../src/model/onnx-detector.ts';
-import { FIXTURES, HAVE_FIXTURES, maxAbs, nchwToNhwc, npy, relErr } from './helpers.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS, maxAbs, nchwToNhwc, npy, relErr } from './helpers.ts';
 
 const D2 = `${FIXTURES}/detectron2`;
 const CONFIG = new URL('../../configs/densepose_rcnn_R_18_tiny_fixture.json', import.meta.url);
 
-describe.skipIf(!HAVE_FIXTURES)('detectron2 parity (tiny R18 fixture, tfjs)', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 parity (tiny R18 fixture, tfjs)', () => {
   let model: GeneralizedRcnn;
   let out: DetectorOutput;
   beforeAll(async () => {
@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_FIXTURES)('detectron2 parity (tiny R18 fixture, tfjs)', ()
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('detectron2 parity (tiny R18 fixture, ONNX Runtime)', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 parity (tiny R18 fixture, ONNX Runtime)', () => {
   let model: GeneralizedRcnn;
   let detector: OnnxDetector;
   let out: OnnxDetectorOutput;

@@ -115,7 +115,7 @@ describe('generateDataset', () => {
   it('bad options are clear DensePoseErrors; a non-empty directory needs force', async () => {
     const out = join(root, 'bad');
     const bad = [
-      [{ images: 0 }, /images must be a positive integer, got 0/],
+      [{ images: 0 }, /images must be an integer in 1..1000000, got 0/],
       [{ width: -5 }, /width must be an integer in 16\.\.4096, got -5/],
       [{ poseSet: 'yoga' }, /Unknown pose set "yoga". Expected one of: all, upright, standing/],
       [{ maxPeople: 9 }, /1 ≤ minPeople ≤ maxPeople ≤ 6/],

@@ -1,11 +1,8 @@
-// The browser demo: the same staged pipeline as `createDensePose`, with the stages on onnxruntime-web.
+// The browser demo: the package's browser entry (`densepose-ts/browser`), stages on onnxruntime-web.
 import * as ort from 'onnxruntime-web';
-import { DensePosePipeline } from '../../src/infer/pipeline.ts';
-import { createOrtStageRunner, type OrtModuleLike } from '../../src/infer/ort-runner.ts';
-import type { PipelineSpec } from '../../src/infer/spec.ts';
+import { createDensePose, type BrowserDensePose } from '../../src/infer/browser.ts';
+import type { OrtModuleLike } from '../../src/infer/ort-runner.ts';
 import type { DensePosePerson } from '../../src/infer/types.ts';
-import { WEB_MODEL_FILES } from '../../src/infer/web-model-files.ts';
-import { chooseWebExecutionProviders, type GpuLike, WEB_EP_REQUESTS, type WebEpRequest } from '../../src/infer/web-ep.ts';
 import { drawParts } from '../../src/vis/draw-parts.ts';
 import { drawUvIsolines } from '../../src/vis/isolines.ts';
 import type { RgbImage } from '../../src/vis/types.ts';
@@ -14,8 +11,6 @@ import type { RgbImage } from '../../src/vis/types.ts';
 export interface PageState {
   ready: boolean;
   executionProvider: string;
-  /** Why that provider (adapter found or not, software adapter, requested). */
-  executionProviderReason: string;
   /** Runs finished so far. */
   runs: number;
   people: DensePosePerson[];
@@ -33,43 +28,23 @@ const params = new URLSearchParams(location.search);
 const modelBase = params.get('model') ?? './model/';
 if (params.has('score')) $<HTMLInputElement>('score').value = params.get('score')!;
 
-const state: PageState = { ready: false, executionProvider: '', executionProviderReason: '', runs: 0, people: [], input: undefined, error: undefined, run: async () => [] };
+const state: PageState = { ready: false, executionProvider: '', runs: 0, people: [], input: undefined, error: undefined, run: async () => [] };
 (window as unknown as { densepose: PageState }).densepose = state;
 
 function say(text: string): void {
   status.textContent = text;
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
-async function load(): Promise<DensePosePipeline> {
+async function load(): Promise<BrowserDensePose> {
   // Threads need cross-origin isolation (SharedArrayBuffer); otherwise one thread.
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  const spec = (await (await fetch(new URL(WEB_MODEL_FILES.spec, new URL(modelBase, location.href)))).json()) as PipelineSpec;
-  const graphs = {
-    body: await fetchBytes(new URL(WEB_MODEL_FILES.body, new URL(modelBase, location.href)).href),
-    boxHead: await fetchBytes(new URL(WEB_MODEL_FILES.boxHead, new URL(modelBase, location.href)).href),
-    densepose: await fetchBytes(new URL(WEB_MODEL_FILES.densepose, new URL(modelBase, location.href)).href),
-  };
-  const request = (WEB_EP_REQUESTS as readonly string[]).includes(params.get('ep') ?? '') ? (params.get('ep') as WebEpRequest) : 'auto';
-  const choice = await chooseWebExecutionProviders((navigator as unknown as { gpu?: GpuLike }).gpu, request);
-  const wantGpu = choice.providers[0] === 'webgpu';
-  state.executionProviderReason = choice.reason;
-  let runner;
-  try {
-    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: choice.providers });
-    state.executionProvider = choice.providers[0]!;
-  } catch (e) {
-    if (!wantGpu) throw e;
-    runner = await createOrtStageRunner(ort as unknown as OrtModuleLike, graphs, { executionProviders: ['wasm'] });
-    state.executionProvider = 'wasm';
-    state.executionProviderReason = `webgpu failed to open (${(e as Error).message.split('\n')[0]}); wasm`;
-  }
-  return new DensePosePipeline(spec, runner);
+  const dp = await createDensePose({
+    model: new URL(modelBase, location.href),
+    ort: ort as unknown as OrtModuleLike,
+    ...(params.get('ep') === 'wasm' ? { executionProviders: ['wasm'] } : params.get('ep') === 'webgpu' ? { executionProviders: ['webgpu', 'wasm'] } : {}),
+  });
+  state.executionProvider = dp.executionProviders[0]!;
+  return dp;
 }
 
 function drawBoxes(people: readonly DensePosePerson[]): void {
@@ -123,26 +98,26 @@ function pixelsOf(source: CanvasImageSource, width: number, height: number): Rgb
 }
 
 async function main(): Promise<void> {
-  const pipeline = await load();
+  const dp = await load();
   let busy = false;
   state.run = async (image) => {
     busy = true;
     try {
       const t0 = performance.now();
       const scoreThreshold = Number($<HTMLInputElement>('score').value);
-      const [people] = await pipeline.run([image], { scoreThreshold: Number.isFinite(scoreThreshold) ? scoreThreshold : 0.5 });
+      const people = await dp.estimate(image, { scoreThreshold: Number.isFinite(scoreThreshold) ? scoreThreshold : 0.5 });
       state.input = image;
-      state.people = people!;
-      render(image, people!);
+      state.people = people;
+      render(image, people);
       state.runs++;
-      say(`${people!.length} ${people!.length === 1 ? 'person' : 'people'} found in ${(performance.now() - t0).toFixed(0)} ms (${state.executionProvider})`);
-      return people!;
+      say(`${people.length} ${people.length === 1 ? 'person' : 'people'} found in ${(performance.now() - t0).toFixed(0)} ms (${state.executionProvider})`);
+      return people;
     } finally {
       busy = false;
     }
   };
   state.ready = true;
-  say(`model "${pipeline.spec.name}" ready on ${state.executionProvider}: pick an image or start the webcam`);
+  say(`model "${dp.spec.name}" ready on ${state.executionProvider}: pick an image or start the webcam`);
 
   $<HTMLInputElement>('file').addEventListener('change', async (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];

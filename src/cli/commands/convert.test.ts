@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DensePoseError } from '../../errors.ts';
 import { readSafetensors } from '../../runtime/checkpoint/safetensors.ts';
-import { FIXTURES, HAVE_FIXTURES } from '../../runtime/checkpoint/test-fixtures.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from '../../runtime/checkpoint/test-fixtures.ts';
 import { convertCommand } from './convert.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'convert-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const pkl = join(FIXTURES, 'detectron2', 'densepose_rcnn_R_18_tiny_random.pkl');
 
-describe.skipIf(!HAVE_FIXTURES)('densepose convert', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('densepose convert', () => {
   it('writes a tfjs-layout safetensors with detectron2 names and reports JSON', async () => {
     const out = join(tmp, 'tiny.safetensors');
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});

@@ -41,10 +41,7 @@ export async function convertCommand(argv: string[]): Promise<number> {
     throw new DensePoseError('BAD_OPTION', `densepose convert: expected one input .pkl file, got ${args.positional.length}\n\n${HELP}`);
   }
   const out = optString(args, 'out') ?? input.replace(/\.pkl$/i, '') + '.safetensors';
-  const pooler = optNumber(args, 'box-pooler', 7, 'convert');
-  if (!Number.isInteger(pooler) || pooler < 0) {
-    throw new DensePoseError('BAD_OPTION', `densepose convert: --box-pooler must be a non-negative integer, got ${pooler}`);
-  }
+  const pooler = optNumber(args, 'box-pooler', 7, 'convert', { integer: true, min: 0, max: 64 });
 
   const configPath = optString(args, 'config');
   if (configPath) return convertWithConfig(input, out, configPath, optFlag(args, 'json'));

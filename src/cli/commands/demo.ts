@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { ensureDir, writeFileAtomicSync } from '../../io.ts';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DensePoseError } from '../../errors.ts';
@@ -27,11 +28,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (!existsSync(model)) {
     throw new DensePoseError('NOT_FOUND', `no model at ${model}. Train one: densepose synth --out data/synth-train --images 800 && densepose train --config configs/train/default-synth.json --out runs/default`);
   }
-  const people = optNumber(args, 'people', 3, 'demo');
+  const people = optNumber(args, 'people', 3, 'demo', { integer: true, min: 1, max: 6 });
   const scene = renderScene({
-    width: optNumber(args, 'width', 640, 'demo'),
-    height: optNumber(args, 'height', 480, 'demo'),
-    seed: optNumber(args, 'seed', 7, 'demo'),
+    width: optNumber(args, 'width', 640, 'demo', { integer: true, min: 16, max: 4096 }),
+    height: optNumber(args, 'height', 480, 'demo', { integer: true, min: 16, max: 4096 }),
+    seed: optNumber(args, 'seed', 7, 'demo', { integer: true, min: 0, max: 0xffffffff }),
     minPeople: people,
     maxPeople: people,
     poseSet: 'upright',
@@ -39,13 +40,13 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   const image = { width: scene.width, height: scene.height, data: scene.rgb };
   const t0 = performance.now();
-  const dp = await createDensePose({ model, scoreThreshold: optNumber(args, 'score', 0.5, 'demo') });
+  const dp = await createDensePose({ model, scoreThreshold: optNumber(args, 'score', 0.5, 'demo', { min: 0, max: 1 }) });
   const t1 = performance.now();
   const found = await dp.estimate(image);
   const t2 = performance.now();
   await dp.dispose();
 
-  mkdirSync(out, { recursive: true });
+  ensureDir(out);
   const truth: VisPerson = {
     box: [0, 0, scene.width, scene.height],
     score: 1,
@@ -57,7 +58,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   await savePng(join(out, 'uv.png'), drawUvIsolines(image, found));
   await savePng(join(out, 'compare.png'), compareSideBySide([image, parts, drawParts(image, [truth])], ['input', `densepose-ts (${found.length} people)`, 'ground truth']));
   const results = found.map((p) => ({ image_id: 1, category_id: 1, bbox: p.box, score: p.score }));
-  writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 1));
+  writeFileAtomicSync(join(out, 'results.json'), [Buffer.from(JSON.stringify(results, null, 1))]);
   console.log(`${found.length} of ${scene.people.length} people found in ${(t2 - t1).toFixed(0)} ms (model load ${(t1 - t0).toFixed(0)} ms, ${dp.backend}); overlays in ${out}/`);
   return 0;
 }

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { ensureDir } from '../../io.ts';
+import { catchInterrupts } from '../interrupt.ts';
 import { dirname } from 'node:path';
-import { DensePoseError, unknownValue } from '../../errors.ts';
-import { BACKENDS, type BackendName } from '../../runtime/backend.ts';
-import { distill, mergeShardFiles, parseShard, parseTransforms, resolveTeacherFile } from '../../train/distill/index.ts';
+import { DensePoseError } from '../../errors.ts';
+import { BACKENDS } from '../../runtime/backend.ts';
+import { distill, mergeShardFiles, parseTransforms, resolveShard, resolveTeacherFile } from '../../train/distill/index.ts';
 import type { FlipSymmetry } from '../../train/sample.ts';
-import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
 
 const HELP = `Usage: densepose distill --teacher RUN|MODEL --images DIR --out PSEUDO.json [options]
@@ -14,14 +16,21 @@ Data distillation: the teacher (a \`densepose train\` run folder or a .safetenso
 the images of DIR under test-time transforms; detections are merged by weighted box fusion, dense
 outputs by averaged probabilities (flipped views mapped back through the part/UV symmetry), and
 people whose fused score passes --score become COCO-DensePose pseudo-labels with a confidence per
-point (dp_conf). Shards (--shard i/n) run anywhere; \`distill merge\` joins them into the file an
-unsharded run writes.
+point (dp_conf), and dense: a PNG per person (I, U, V, confidence over its box) named by dp_dense.
+Shards (--shard i/n, or a scheduler's array index) run anywhere; \`distill merge\` joins them into the
+file an unsharded run writes.
 
 Options:
   --transforms T   comma list of: flip, scales=N[,N...]   (default: flip at the teacher's own scale)
                    flip uses the synthetic body's symmetry table
   --score S        fused-score threshold in [0, 1] (default 0.8)
-  --shard i/n      label images with index % n == i of the sorted list (default 0/1)
+  --shard i/n      label images with index % n == i of the sorted list (default: from the
+                   scheduler, else 0/1): without --shard, a Kubernetes Indexed Job's
+                   JOB_COMPLETION_INDEX (with --shard-count = the Job's completions) or a Slurm
+                   array's SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT
+  --shard-count N  number of shards for a Kubernetes Indexed Job (overrides Slurm's count)
+  --dense-dir DIR  where the dense pseudo-label PNGs go (default: dense/ beside --out)
+  --no-dense       write sampled points only (no dp_dense)
   --max-points N   dense points per person at most (default 150)
   --max-size N     cap on the longest side at every scale (default: the teacher's)
   --backend B      ${BACKENDS.join(' | ')} (default wasm)
@@ -40,7 +49,7 @@ function mergeCommand(argv: string[]): number {
   const args = parseArgs(argv, { values: ['out'], flags: ['help'] }, 'distill merge');
   const out = optString(args, 'out');
   if (!out || args.positional.length === 0) throw new DensePoseError('BAD_OPTION', `densepose distill merge: give the shard files and --out\n\n${HELP}`);
-  mkdirSync(dirname(out), { recursive: true });
+  ensureDir(dirname(out));
   const merged = mergeShardFiles(args.positional, out);
   console.log(`densepose distill merge: ${args.positional.length} shards → ${merged.images.length} images, ${merged.annotations.length} people → ${out}`);
   return 0;
@@ -52,21 +61,21 @@ export async function distillCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv[0] === 'merge') return mergeCommand(argv.slice(1));
-  const args = parseArgs(argv, { values: ['teacher', 'images', 'out', 'transforms', 'score', 'shard', 'max-points', 'max-size', 'backend'], flags: ['recursive', 'keep-empty'] }, 'distill');
+  const args = parseArgs(argv, { values: ['teacher', 'images', 'out', 'transforms', 'score', 'shard', 'shard-count', 'max-points', 'max-size', 'backend', 'dense-dir'], flags: ['recursive', 'keep-empty', 'no-dense'] }, 'distill');
   if (args.positional.length) throw new DensePoseError('BAD_OPTION', `densepose distill: unexpected argument "${args.positional[0]}" (the only sub-command is "merge")`);
   const teacher = optString(args, 'teacher');
   const images = optString(args, 'images');
   const out = optString(args, 'out');
   const missing = [!teacher && '--teacher', !images && '--images', !out && '--out'].filter(Boolean);
   if (missing.length) throw new DensePoseError('BAD_OPTION', `densepose distill: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required\n\n${HELP}`);
-  const shard = parseShard(optString(args, 'shard', '0/1')!, '--shard');
-  const score = optNumber(args, 'score', 0.8, 'distill');
-  if (!(score >= 0 && score <= 1)) throw new DensePoseError('BAD_OPTION', `densepose distill: --score must be in [0, 1], got ${score}`);
+  const shardCount = optOptionalNumber(args, 'shard-count', { integer: true, min: 1, max: 1000000 });
+  const { shard, source: shardSource } = resolveShard(optString(args, 'shard'), shardCount);
+  if (shardSource !== '--shard' && shardSource !== 'default') console.error(`densepose distill: shard ${shard.index}/${shard.count} from ${shardSource}`);
+  const score = optNumber(args, 'score', 0.8, 'distill', { min: 0, max: 1 });
   const transforms = parseTransforms(optString(args, 'transforms', 'flip')!, '--transforms');
-  const backend = optString(args, 'backend', 'wasm')!;
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw unknownValue('backend (--backend)', backend, BACKENDS);
-  const maxPoints = optNumber(args, 'max-points', 150, 'distill');
-  const maxSize = optString(args, 'max-size') === undefined ? undefined : optNumber(args, 'max-size', 0, 'distill');
+  const backend = optChoice(args, 'backend', BACKENDS, 'wasm');
+  const maxPoints = optNumber(args, 'max-points', 150, 'distill', { integer: true, min: 1, max: 100000 });
+  const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
   resolveTeacherFile(teacher!);
   if (!existsSync(images!) || !statSync(images!).isDirectory()) throw new DensePoseError('NOT_FOUND', '--images must be a folder of images', { where: images });
   const symmetry = transforms.flip ? await flipSymmetry() : undefined;
@@ -74,10 +83,8 @@ export async function distillCommand(argv: string[]): Promise<number> {
     console.warn('densepose distill: no flip symmetry table available; running without the flip transform');
     transforms.flip = false;
   }
-  mkdirSync(dirname(out!), { recursive: true });
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.on('SIGINT', onSigint);
+  ensureDir(dirname(out!));
+  const interrupt = catchInterrupts('stopping after the current image (nothing is written; rerun to label again)');
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
     const { labels, failed } = await distill({
@@ -90,10 +97,11 @@ export async function distillCommand(argv: string[]): Promise<number> {
       shard,
       maxPoints,
       maxSize,
-      backend: backend as BackendName,
+      denseDir: optFlag(args, 'no-dense') ? false : optString(args, 'dense-dir'),
+      backend,
       recursive: optFlag(args, 'recursive'),
       keepEmptyImages: optFlag(args, 'keep-empty'),
-      signal: ac.signal,
+      signal: interrupt.signal,
       onImage: ({ done, total, people }) => {
         progress ??= createProgress(total, `distill ${shard.index}/${shard.count}`);
         progress.tick(1, `${people} people`);
@@ -104,6 +112,6 @@ export async function distillCommand(argv: string[]): Promise<number> {
     console.log(`densepose distill: ${labels.images.length} images, ${labels.annotations.length} people (${labels.distill.transforms}, score ≥ ${score}) → ${out}`);
     return failed.length ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

@@ -1,14 +1,16 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DensePoseError } from '../../errors.ts';
-import { createDensePose, INFER_BACKENDS, type InferBackend } from '../../infer/densepose.ts';
+import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
 import { runInputs, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../runtime/onnx/session.ts';
+import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
 import { unknownValue } from '../../errors.ts';
-import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
 import { loadCocoJson } from '../../data/coco.ts';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { EXIT } from '../exit-codes.ts';
+import { catchInterrupts } from '../interrupt.ts';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
@@ -54,18 +56,17 @@ export async function inferCommand(argv: string[]): Promise<number> {
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  if (statSync(model).isDirectory()) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors), not a folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
-  const backend = optString(args, 'backend', 'onnx')!;
-  if (!(INFER_BACKENDS as readonly string[]).includes(backend)) throw unknownValue('backend (--backend)', backend, INFER_BACKENDS);
-  const ep = optString(args, 'ep', 'cpu')!;
-  if (!(EXECUTION_PROVIDERS as readonly string[]).includes(ep)) throw unknownValue('execution provider (--ep)', ep, EXECUTION_PROVIDERS);
-  const score = optNumber(args, 'score', 0.5, 'infer');
-  const fps = optString(args, 'video-fps') === undefined ? undefined : optNumber(args, 'video-fps', 0, 'infer');
-  const minSize = optString(args, 'min-size') === undefined ? undefined : optNumber(args, 'min-size', 0, 'infer');
-  const maxSize = optString(args, 'max-size') === undefined ? undefined : optNumber(args, 'max-size', 0, 'infer');
-  const batch = optNumber(args, 'batch', 4, 'infer');
+  const backend = optChoice(args, 'backend', INFER_BACKENDS, 'onnx');
+  const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS, 'cpu');
+  const score = optNumber(args, 'score', 0.5, 'infer', { min: 0, max: 1 });
+  const fps = optOptionalNumber(args, 'video-fps', { min: 0, minExclusive: true, max: 1000 });
+  const minSize = optOptionalNumber(args, 'min-size', { integer: true, min: 8, max: 16384 });
+  const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
+  const batch = optNumber(args, 'batch', 4, 'infer', { integer: true, min: 1, max: 256 });
 
   const files = await expandInputs(args.positional);
   const gt = optString(args, 'gt');
@@ -73,8 +74,8 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const dp = await createDensePose({
     model,
     ...(config ? { config } : {}),
-    backend: backend as InferBackend,
-    executionProvider: ep as ExecutionProvider,
+    backend,
+    executionProvider: ep,
     scoreThreshold: score,
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
@@ -82,6 +83,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   });
   if (dp.fallbackReason) console.error(`densepose infer: ${dp.fallbackReason}`);
   const progress = optFlag(args, 'quiet') ? undefined : createProgress(files.length, 'infer');
+  const interrupt = catchInterrupts(`finishing the current batch and writing ${join(out, 'results.json')} for the images done`);
   try {
     const report = await runInputs(dp, files, {
       outDir: out,
@@ -91,6 +93,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
       iuv: !optFlag(args, 'no-iuv'),
       batchSize: batch,
       onFile: (_f, _i, info) => progress?.tick(1, info),
+      signal: interrupt.signal,
     });
     progress?.done();
     const frames = report.images.length;
@@ -98,10 +101,14 @@ export async function inferCommand(argv: string[]): Promise<number> {
     if (report.failed.length > 0) {
       console.error(`densepose infer: ${report.failed.length} input${report.failed.length === 1 ? '' : 's'} failed:`);
       for (const f of report.failed) console.error(`  ${f.file}: ${f.reason}`);
-      return 1;
     }
-    return 0;
+    if (report.notStarted > 0) {
+      console.error(`densepose infer: interrupted; ${report.notStarted} of ${files.length} inputs not run (the results of the others are in ${join(out, 'results.json')}) [ABORTED]`);
+      return EXIT.interrupted;
+    }
+    return report.failed.length > 0 ? EXIT.someInputsFailed : EXIT.ok;
   } finally {
+    interrupt.dispose();
     await dp.dispose();
   }
 }

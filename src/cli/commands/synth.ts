@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { DensePoseError } from '../../errors.ts';
-import { generateDataset } from '../../synth/index.ts';
+import { DensePoseError, unknownValue } from '../../errors.ts';
+import { BACKGROUND_KINDS, generateDataset, IMAGE_FORMATS, MAX_IMAGES, POSE_SETS } from '../../synth/index.ts';
 import type { BackgroundKind, ImageFormat, PoseSet } from '../../synth/index.ts';
-import { optFlag, optNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
 import { createProgress } from '../progress.ts';
 
 const HELP = `Usage:
@@ -45,31 +45,34 @@ export async function synthCommand(argv: string[]): Promise<number> {
   if (args.positional.length > 0) throw new DensePoseError('BAD_OPTION', `densepose synth: unexpected argument "${args.positional[0]}"; options start with --`);
   const out = optString(args, 'out');
   const images = optString(args, 'images');
-  if (!out || images === undefined) {
-    console.error(`densepose synth: --out and --images are required.\n\n${HELP}`);
-    return 2;
-  }
-  const n = optNumber(args, 'images', 0, 'synth');
+  if (!out || images === undefined) throw new DensePoseError('BAD_OPTION', `densepose synth: --out and --images are required\n\n${HELP}`);
+  const int = (min: number, max?: number) => ({ integer: true, min, ...(max !== undefined ? { max } : {}) });
+  const n = optNumber(args, 'images', 0, 'synth', int(1, MAX_IMAGES));
   const bg = optString(args, 'backgrounds');
-  const progress = createProgress(n, 'synth');
-  const res = await generateDataset({
+  const backgrounds = bg?.split(',').map((s) => s.trim());
+  for (const b of backgrounds ?? []) if (!(BACKGROUND_KINDS as readonly string[]).includes(b)) throw unknownValue('--backgrounds entry', b, BACKGROUND_KINDS);
+  const options = {
     out,
     images: n,
-    seed: optNumber(args, 'seed', 0, 'synth'),
-    width: optNumber(args, 'width', 320, 'synth'),
-    height: optNumber(args, 'height', 240, 'synth'),
-    minPeople: optNumber(args, 'min-people', 1, 'synth'),
-    maxPeople: optNumber(args, 'max-people', 4, 'synth'),
-    poseSet: optString(args, 'poses', 'all') as PoseSet,
-    backgrounds: bg ? (bg.split(',').map((s) => s.trim()) as BackgroundKind[]) : undefined,
-    format: optString(args, 'format', 'png') as ImageFormat,
-    pointsPerPerson: optNumber(args, 'points', 100, 'synth'),
-    workers: optString(args, 'workers') !== undefined ? optNumber(args, 'workers', 1, 'synth') : undefined,
-    bodyRows: optString(args, 'body-rows') !== undefined ? optNumber(args, 'body-rows', 1000, 'synth') : undefined,
+    seed: optNumber(args, 'seed', 0, 'synth', int(0, 0xffffffff)),
+    width: optNumber(args, 'width', 320, 'synth', int(16, 4096)),
+    height: optNumber(args, 'height', 240, 'synth', int(16, 4096)),
+    minPeople: optNumber(args, 'min-people', 1, 'synth', int(1, 6)),
+    maxPeople: optNumber(args, 'max-people', 4, 'synth', int(1, 6)),
+    poseSet: optChoice(args, 'poses', POSE_SETS, 'all') as PoseSet,
+    backgrounds: backgrounds as BackgroundKind[] | undefined,
+    format: optChoice(args, 'format', IMAGE_FORMATS, 'png') as ImageFormat,
+    pointsPerPerson: optNumber(args, 'points', 100, 'synth', int(1, 10000)),
+    workers: optOptionalNumber(args, 'workers', int(0, 64)),
+    bodyRows: optOptionalNumber(args, 'body-rows', int(2)),
     body: !optFlag(args, 'no-body'),
     truncation: !optFlag(args, 'no-truncation'),
     preview: optFlag(args, 'preview'),
     force: optFlag(args, 'force'),
+  };
+  const progress = createProgress(n, 'synth');
+  const res = await generateDataset({
+    ...options,
     onProgress: () => progress.tick(),
   });
   progress.done();

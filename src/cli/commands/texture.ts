@@ -41,7 +41,7 @@ export async function textureCommand(argv: string[]): Promise<number> {
     console.error(`densepose texture: give one IMAGE, --results, --out, and either --atlas or --extract.\n\n${HELP}`);
     return 2;
   }
-  const minScore = optNumber(args, 'min-score', 0.5, 'texture');
+  const minScore = optNumber(args, 'min-score', 0.5, 'texture', { min: 0, max: 1 });
 
   let json: unknown;
   try {
@@ -53,7 +53,7 @@ export async function textureCommand(argv: string[]): Promise<number> {
   const ids = [...new Set((json as { image_id?: unknown }[]).map((r) => r.image_id))];
   let imageId: number | undefined;
   if (optString(args, 'image-id') !== undefined) {
-    imageId = optNumber(args, 'image-id', 0, 'texture');
+    imageId = optNumber(args, 'image-id', 0, 'texture', { integer: true, min: 0 });
     if (!ids.includes(imageId)) throw new DensePoseError('NOT_FOUND', `no detections for image_id ${imageId}; the file has image_id ${ids.join(', ')}`, { where: resultsPath });
   } else if (ids.length > 1) {
     throw new DensePoseError('BAD_OPTION', `detections of several images (image_id ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}); pick one with --image-id`, { where: resultsPath });
@@ -62,11 +62,11 @@ export async function textureCommand(argv: string[]): Promise<number> {
   const image = await readImage(imagePath);
 
   if (extract) {
-    const k = optNumber(args, 'person', 0, 'texture');
+    const k = optNumber(args, 'person', 0, 'texture', { integer: true, min: 0 });
     const ranked = [...people].sort((a, b) => b.score - a.score);
     const person = ranked[k];
     if (!person) throw new DensePoseError('NOT_FOUND', `--person ${k}: only ${ranked.length} detection(s) score ≥ ${minScore}`, { where: resultsPath });
-    const atlas = extractAtlas(image, person, { tileSize: optNumber(args, 'tile-size', 200, 'texture') });
+    const atlas = extractAtlas(image, person, { tileSize: optNumber(args, 'tile-size', 200, 'texture', { integer: true, min: 1, max: 4096 }) });
     await savePng(out, atlas);
     let covered = 0;
     for (let t = 3; t < atlas.data.length; t += 4) if (atlas.data[t]) covered++;

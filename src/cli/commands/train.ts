@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
-import type { BackendName } from '../../runtime/backend.ts';
+import { BACKENDS } from '../../runtime/backend.ts';
 import { loadTrainConfig } from '../../train/config.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { train } from '../../train/train.ts';
-import { parseArgs, optFlag, optString } from '../args.ts';
+import { parseArgs, optChoice, optFlag, optOptionalNumber, optString } from '../args.ts';
+import { EXIT } from '../exit-codes.ts';
+import { catchInterrupts } from '../interrupt.ts';
 import { createProgress } from '../progress.ts';
 import { plotRunCurves, trainSymmetry } from './train-support.ts';
 
@@ -33,16 +35,11 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const config = loadTrainConfig(configPath);
   const data = args.options.get('data');
   if (data) config.data = data.map((path) => ({ path }));
-  const maxIter = optString(args, 'max-iter');
-  if (maxIter) config.solver.maxIter = Number(maxIter);
+  const maxIter = optOptionalNumber(args, 'max-iter', { integer: true, min: 1 });
+  if (maxIter !== undefined) config.solver.maxIter = maxIter;
+  const backend = optChoice(args, 'backend', BACKENDS);
 
-  const ac = new AbortController();
-  const onSigint = () => {
-    if (ac.signal.aborted) process.exit(130);
-    console.error('\ninterrupted: saving a checkpoint (Ctrl-C again to quit at once)…');
-    ac.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = catchInterrupts('saving a checkpoint');
   const progress = createProgress(config.solver.maxIter, 'train');
   const bad: string[] = [];
   try {
@@ -50,8 +47,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const result = await train(config, {
       out,
       resume: optFlag(args, 'resume'),
-      signal: ac.signal,
-      backend: optString(args, 'backend') as BackendName | undefined,
+      signal: interrupt.signal,
+      backend,
       symmetry: await trainSymmetry(),
       onBadImage: (file, reason) => bad.push(`${file}: ${reason}`),
       onLog: (row) => {
@@ -68,8 +65,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     result.rcnn.model.dispose();
     if (bad.length) console.error(`skipped ${bad.length} unreadable image(s):\n  ${bad.join('\n  ')}`);
     console.log(result.stopped === 'finished' ? `done: ${join(out, 'model_final.safetensors')}` : `stopped at iteration ${result.iteration}; resume with --resume (${result.lastCheckpoint})`);
-    return result.stopped === 'finished' ? 0 : 130;
+    return result.stopped === 'finished' ? EXIT.ok : EXIT.interrupted;
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
   }
 }

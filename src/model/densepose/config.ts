@@ -1,4 +1,4 @@
-import { DensePoseError, unknownValue } from '../../errors.ts';
+import { DensePoseError, unknownKey, unknownValue } from '../../errors.ts';
 
 /** Head bodies: detectron2's `DensePoseV1ConvXHead`, `DensePoseDeepLabHead`, and the paper's conv tower + ASPP. */
 export const HEAD_KINDS = ['v1convx', 'deeplab', 'aspp'] as const;
@@ -139,7 +139,7 @@ export type DensePoseHeadConfigInput = Partial<Omit<DensePoseHeadConfig, 'aspp' 
 /** Defaults ← preset ← fields; validated. */
 export function resolveDensePoseConfig(input: DensePoseHeadConfigInput = {}, where = 'densepose'): DensePoseHeadConfig {
   const presetName = input.preset;
-  if (presetName !== undefined && !(presetName in DENSEPOSE_PRESETS)) throw unknownValue(`${where}.preset`, presetName, Object.keys(DENSEPOSE_PRESETS));
+  if (presetName !== undefined && !(presetName in DENSEPOSE_PRESETS)) throw unknownValue(`${where}.preset`, presetName, Object.keys(DENSEPOSE_PRESETS), 'BAD_CONFIG');
   const preset: DensePoseHeadConfigInput = presetName ? (DENSEPOSE_PRESETS[presetName] as DensePoseHeadConfigInput) : {};
   const d = DEFAULT_DENSEPOSE_CONFIG;
   const pick = <K extends keyof DensePoseHeadConfigInput>(k: K) => input[k] ?? preset[k];
@@ -159,20 +159,20 @@ export function resolveDensePoseConfig(input: DensePoseHeadConfigInput = {}, whe
 
 /** Read the `densepose` section of a parsed config file (`{ "densepose": {...} }`) or the section itself. */
 export function densePoseConfigFromJson(json: unknown, where = 'config'): DensePoseHeadConfig {
-  if (typeof json !== 'object' || json === null) throw new DensePoseError('BAD_OPTION', `${where}: expected an object`);
+  if (typeof json !== 'object' || json === null) throw new DensePoseError('BAD_CONFIG', `${where}: expected an object`);
   const section = 'densepose' in json ? (json as { densepose: unknown }).densepose : json;
-  if (typeof section !== 'object' || section === null) throw new DensePoseError('BAD_OPTION', `${where}.densepose: expected an object`);
+  if (typeof section !== 'object' || section === null) throw new DensePoseError('BAD_CONFIG', `${where}.densepose: expected an object`);
   const known = new Set<string>([...Object.keys(DEFAULT_DENSEPOSE_CONFIG), 'preset']);
-  for (const k of Object.keys(section)) if (!known.has(k)) throw unknownValue(`option ${where}.densepose`, k, [...known]);
+  for (const k of Object.keys(section)) if (!known.has(k)) throw unknownKey('densepose', k, [...known], where);
   return resolveDensePoseConfig(section as DensePoseHeadConfigInput, `${where}.densepose`);
 }
 
 function positiveInt(v: unknown, name: string): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new DensePoseError('BAD_OPTION', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new DensePoseError('BAD_CONFIG', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
 }
 
 function oneOf<V extends string>(v: unknown, name: string, valid: readonly V[]): void {
-  if (!valid.includes(v as V)) throw unknownValue(name, String(v), valid.map((x) => (x === '' ? '""' : x)));
+  if (!valid.includes(v as V)) throw unknownValue(name, String(v), valid.map((x) => (x === '' ? '""' : x)), 'BAD_CONFIG');
 }
 
 export function validateDensePoseConfig(c: DensePoseHeadConfig, where = 'densepose'): void {
@@ -180,34 +180,34 @@ export function validateDensePoseConfig(c: DensePoseHeadConfig, where = 'densepo
     if (k === 'poolerSamplingRatio' && c[k] === 0) continue;
     positiveInt(c[k], `${where}.${k}`);
   }
-  if (!Number.isInteger(c.numStackedConvs) || c.numStackedConvs < 0) throw new DensePoseError('BAD_OPTION', `${where}.numStackedConvs must be an integer ≥ 0, got ${c.numStackedConvs}`);
-  if (c.convHeadKernel % 2 !== 1 || c.stlKernel % 2 !== 1) throw new DensePoseError('BAD_OPTION', `${where}.convHeadKernel and stlKernel must be odd, got ${c.convHeadKernel}, ${c.stlKernel}`);
-  if (c.deconvKernel % 2 !== 0) throw new DensePoseError('BAD_OPTION', `${where}.deconvKernel must be even (padding k/2 − 1), got ${c.deconvKernel}`);
+  if (!Number.isInteger(c.numStackedConvs) || c.numStackedConvs < 0) throw new DensePoseError('BAD_CONFIG', `${where}.numStackedConvs must be an integer ≥ 0, got ${c.numStackedConvs}`);
+  if (c.convHeadKernel % 2 !== 1 || c.stlKernel % 2 !== 1) throw new DensePoseError('BAD_CONFIG', `${where}.convHeadKernel and stlKernel must be odd, got ${c.convHeadKernel}, ${c.stlKernel}`);
+  if (c.deconvKernel % 2 !== 0) throw new DensePoseError('BAD_CONFIG', `${where}.deconvKernel must be even (padding k/2 − 1), got ${c.deconvKernel}`);
   c.poolerResolution.forEach((v, i) => positiveInt(v, `${where}.poolerResolution[${i}]`));
-  if (c.poolerResolution.length !== 2) throw new DensePoseError('BAD_OPTION', `${where}.poolerResolution must be [h, w]`);
+  if (c.poolerResolution.length !== 2) throw new DensePoseError('BAD_CONFIG', `${where}.poolerResolution must be [h, w]`);
   oneOf(c.head, `${where}.head`, HEAD_KINDS);
   oneOf(c.upsample, `${where}.upsample`, UPSAMPLE_KINDS);
   oneOf(c.decoderNorm, `${where}.decoderNorm`, NORM_KINDS);
   oneOf(c.deeplabNorm, `${where}.deeplabNorm`, NORM_KINDS);
   oneOf(c.aspp.norm, `${where}.aspp.norm`, NORM_KINDS);
-  if (c.numCoarseSegmChannels !== 2 && c.numCoarseSegmChannels !== 15) throw unknownValue(`${where}.numCoarseSegmChannels`, String(c.numCoarseSegmChannels), ['2', '15']);
-  if (c.aspp.rates.length === 0) throw new DensePoseError('BAD_OPTION', `${where}.aspp.rates must list at least one dilation rate`);
+  if (c.numCoarseSegmChannels !== 2 && c.numCoarseSegmChannels !== 15) throw unknownValue(`${where}.numCoarseSegmChannels`, String(c.numCoarseSegmChannels), ['2', '15'], 'BAD_CONFIG');
+  if (c.aspp.rates.length === 0) throw new DensePoseError('BAD_CONFIG', `${where}.aspp.rates must list at least one dilation rate`);
   c.aspp.rates.forEach((r, i) => positiveInt(r, `${where}.aspp.rates[${i}]`));
-  if (c.featureStrides.length === 0) throw new DensePoseError('BAD_OPTION', `${where}.featureStrides must not be empty`);
+  if (c.featureStrides.length === 0) throw new DensePoseError('BAD_CONFIG', `${where}.featureStrides must not be empty`);
   c.featureStrides.forEach((s, i) => {
     positiveInt(s, `${where}.featureStrides[${i}]`);
-    if (i > 0 && s !== 2 * c.featureStrides[i - 1]!) throw new DensePoseError('BAD_OPTION', `${where}.featureStrides must double level by level, got [${c.featureStrides.join(', ')}]`);
+    if (i > 0 && s !== 2 * c.featureStrides[i - 1]!) throw new DensePoseError('BAD_CONFIG', `${where}.featureStrides must double level by level, got [${c.featureStrides.join(', ')}]`);
   });
   for (const k of ['segm', 'part', 'points'] as const) {
     const w = c.lossWeights[k];
-    if (typeof w !== 'number' || !(w >= 0)) throw new DensePoseError('BAD_OPTION', `${where}.lossWeights.${k} must be a number ≥ 0, got ${JSON.stringify(w)}`);
+    if (typeof w !== 'number' || !(w >= 0)) throw new DensePoseError('BAD_CONFIG', `${where}.lossWeights.${k} must be a number ≥ 0, got ${JSON.stringify(w)}`);
   }
   const gnChannels: [string, number, HeadNorm][] = [
     ['decoderConvDims', c.decoderConvDims, c.decoderNorm],
     ['convHeadDim', c.convHeadDim, c.head === 'deeplab' ? 'GN' : c.head === 'aspp' ? c.aspp.norm : ''],
   ];
   for (const [name, ch, norm] of gnChannels) {
-    if (norm === 'GN' && ch % 32 !== 0) throw new DensePoseError('BAD_OPTION', `${where}.${name} = ${ch} must be a multiple of 32 for GroupNorm(32)`);
+    if (norm === 'GN' && ch % 32 !== 0) throw new DensePoseError('BAD_CONFIG', `${where}.${name} = ${ch} must be a multiple of 32 for GroupNorm(32)`);
   }
 }
 

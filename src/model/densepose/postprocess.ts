@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { densePoseMapToJson, type DensePoseJsonOptions, type DensePoseMapJson } from '../../data/densepose-json.ts';
 import { DensePoseError } from '../../errors.ts';
 import type { ChartOutputs } from './predictor.ts';
 
@@ -14,6 +15,8 @@ export interface DensePoseResult {
   v: Float32Array;
   /** Interleaved `[h,w,3]` uint8 (I, U·255, V·255), quantised like detectron2 (clamp to 0..255, truncate). */
   toIUV(): Uint8Array;
+  /** `JSON.stringify` form: the challenge's `uv_shape` + `uv_data` (base64 PNG of `toIUV()`), or plain arrays with `{ iuv: 'arrays' }`. */
+  toJSON(options?: DensePoseJsonOptions | string): DensePoseMapJson;
 }
 
 /** Chart outputs read back to the host: NHWC `[K,H,W,C]` data per output. */
@@ -53,6 +56,9 @@ export function makeDensePoseResult(width: number, height: number, labels: Uint8
         out[3 * i + 2] = quantize(v[i]!);
       }
       return out;
+    },
+    toJSON(options?: DensePoseJsonOptions | string): DensePoseMapJson {
+      return densePoseMapToJson(this, options);
     },
   };
 }

@@ -15,7 +15,7 @@ import type { NdArray } from './ndarray.ts';
 import { readNpy } from './npy.ts';
 import { permute } from './permute.ts';
 import { readDetectron2Pkl } from './pickle.ts';
-import { FIXTURES, HAVE_FIXTURES } from './test-fixtures.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from './test-fixtures.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -172,7 +172,7 @@ describe('detectron2 → tfjs layout', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('detectron2 tiny checkpoint', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 tiny checkpoint', () => {
   const dir = join(FIXTURES, 'detectron2');
 
   it('converts every entry (conv, ConvTranspose, box head FC from a 64×7×7 RoI feature)', () => {

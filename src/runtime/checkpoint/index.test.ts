@@ -8,7 +8,7 @@ import { DensePoseError } from '../../errors.ts';
 import { Conv2d, ConvTranspose2d, Linear } from '../layers.ts';
 import { Module } from '../module.ts';
 import { convertDetectron2StateDict, loadCheckpoint, readDetectron2Pkl, readSafetensors, saveCheckpoint, writeSafetensors } from './index.ts';
-import { FIXTURES, HAVE_FIXTURES } from './test-fixtures.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS } from './test-fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ckpt-test-'));
 beforeAll(async () => {
@@ -81,7 +81,7 @@ describe('saveCheckpoint / loadCheckpoint', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('detectron2 .pkl → safetensors → Module', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 .pkl → safetensors → Module', () => {
   it('converted weights have the shapes our layers expect, by name', async () => {
     const sd = readDetectron2Pkl(join(FIXTURES, 'detectron2', 'densepose_rcnn_R_18_tiny_random.pkl'));
     const { tensors } = convertDetectron2StateDict(sd);

@@ -3,6 +3,9 @@ import { DensePoseError } from '../../errors.ts';
 import type { ArrayValue, LoadReport, Module } from '../module.ts';
 import type { NdArray } from './ndarray.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import { assertFiniteTensors } from './finite.ts';
+
+export { assertFiniteTensors, countNonFinite } from './finite.ts';
 
 export * from './ndarray.ts';
 export { readNpy, writeNpy, encodeNpy } from './npy.ts';
@@ -47,6 +50,7 @@ export async function tensorsToNdArrays(tensors: ReadonlyMap<string, tf.Tensor>)
  */
 export async function saveCheckpoint(path: string, module: Module, metadata: Record<string, string> = {}): Promise<void> {
   const arrays = await tensorsToNdArrays(module.stateDict());
+  assertFiniteTensors(arrays, path, 'to save');
   writeSafetensors(path, arrays, { ...metadata, [LAYOUT_KEY]: OUR_LAYOUT });
 }
 
@@ -88,6 +92,7 @@ export function loadCheckpoint(path: string, module: Module, options: LoadCheckp
   if (layout !== undefined && layout !== OUR_LAYOUT) {
     throw new DensePoseError('BAD_FILE', `checkpoint layout is "${layout}", expected "${OUR_LAYOUT}" (convert it with \`densepose convert\`)`, { where: path });
   }
+  assertFiniteTensors(tensors, path);
   const state = new Map<string, ArrayValue>();
   for (const [name, a] of tensors) state.set(name, toArrayValue(name, a, path));
   const report = module.loadStateDict(state, { strict: options.strict ?? true, source: path });

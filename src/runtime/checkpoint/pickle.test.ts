@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NdArray } from './ndarray.ts';
 import { readDetectron2Pkl, readPickle } from './pickle.ts';
-import { FIXTURES, HAVE_FIXTURES, expectDensePoseError } from './test-fixtures.ts';
+import { FIXTURES, SKIP_FIXTURE_TESTS, expectDensePoseError } from './test-fixtures.ts';
 
 const here = new URL('./testdata/', import.meta.url).pathname;
 const nums = (a: NdArray) => Array.from(a.data as ArrayLike<number | bigint>);
@@ -76,7 +76,7 @@ describe('readPickle', () => {
   });
 });
 
-describe.skipIf(!HAVE_FIXTURES)('real checkpoint files', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('real checkpoint files', () => {
   it('reads the detectron2 tiny model-zoo .pkl (protocol 4): every name, shape, dtype of params.txt', () => {
     const dir = join(FIXTURES, 'detectron2');
     const sd = readDetectron2Pkl(join(dir, 'densepose_rcnn_R_18_tiny_random.pkl'));

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { DensePoseError } from '../../errors.ts';
+import { DensePoseError, ioError } from '../../errors.ts';
 
 /** Bytes read per `readSync` call; Node caps one read at 2 GiB, and smaller chunks keep memory flat. */
 const CHUNK = 64 * 1024 * 1024;
@@ -13,14 +13,21 @@ export function readWholeFile(path: string): Buffer {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new DensePoseError('NOT_FOUND', `cannot open: ${(e as Error).message}`, { where: path, cause: e });
+    throw (e as { code?: string }).code === 'ENOENT' ? new DensePoseError('NOT_FOUND', 'no such file', { where: path, cause: e }) : ioError(e, path, 'open');
   }
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new DensePoseError('BAD_FILE', 'is a folder, expected a file (a model: .safetensors; a training run: RUN/model_final.safetensors)', { where: path });
+    const size = st.size;
     const buf = Buffer.allocUnsafeSlow(size);
     let pos = 0;
     while (pos < size) {
-      const n = readSync(fd, buf, pos, Math.min(CHUNK, size - pos), pos);
+      let n: number;
+      try {
+        n = readSync(fd, buf, pos, Math.min(CHUNK, size - pos), pos);
+      } catch (e) {
+        throw ioError(e, path, 'read');
+      }
       if (n === 0) break;
       pos += n;
     }

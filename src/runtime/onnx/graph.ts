@@ -55,6 +55,19 @@ export class GraphBuilder {
   private readonly useCounts = new Map<string, number>();
   private readonly counters = new Map<string, number>();
   private readonly constCache = new Map<string, string>();
+  /** Static dims (graph layout, -1 = dynamic) of values whose producers recorded them; reverse mode reads them to undo broadcasting. */
+  readonly valueDims = new Map<string, readonly number[]>();
+
+  /** Record the dims of a value (see `valueDims`); returns the name. */
+  setDims(value: string, dims: readonly number[]): string {
+    this.valueDims.set(value, dims);
+    return value;
+  }
+
+  /** Dims of a value: recorded, an initializer's, or a graph input's; undefined when unknown. */
+  dimsOf(value: string): readonly number[] | undefined {
+    return this.valueDims.get(value) ?? this.initializers.get(value)?.dims ?? this.inputs.find((i) => i.name === value)?.dims;
+  }
 
   /** A name not used yet, `prefix_N`. */
   fresh(prefix: string): string {

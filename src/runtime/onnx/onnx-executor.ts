@@ -29,6 +29,13 @@ export interface OnnxExecutorOptions {
    * @default true
    */
   foldBatchNorm?: boolean;
+  /**
+   * Trainable parameters become graph inputs (named by their dotted names, in our layouts, converted
+   * inside the graph) instead of initializers, so one session serves every training step and reverse
+   * mode can differentiate with respect to them. Non-trainable ones stay initializers.
+   * @default false
+   */
+  trainableInputs?: boolean;
 }
 
 /** How a parameter's values go into the graph. */
@@ -70,11 +77,15 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   private readonly weightBases = new Set<string>();
   private readonly convs = new Map<string, ConvRecord>();
   private readonly foldBatchNorm: boolean;
+  private readonly trainableInputs: boolean;
+  /** Graph input name → the trainable parameter it feeds (with `trainableInputs`). */
+  readonly parameterInputs = new Map<string, Parameter>();
 
   /** `root`: the module whose `namedParameters()` name every parameter the model touches. */
   constructor(root: Module, options: OnnxExecutorOptions = {}) {
     this.paramNames = new Map(root.namedParameters().map(([n, p]) => [p, n]));
     this.foldBatchNorm = options.foldBatchNorm ?? true;
+    this.trainableInputs = options.trainableInputs ?? false;
   }
 
   // ---- graph inputs and outputs ------------------------------------------------------------
@@ -89,7 +100,7 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     this.graph.inputs.push({ name, dims: [...dims], type: 'float32', dimNames: axes.map((a) => `${name}_${a}`) });
     if (layout === 'NCHW') return { name, dims: [...dims], layout: 'NCHW' };
     const [n, h, w, c] = dims as [number, number, number, number];
-    return { name: this.graph.op('Transpose', [name], { perm: { ints: [0, 3, 1, 2] } }), dims: [n, c, h, w], layout: 'NCHW' };
+    return { name: this.graph.setDims(this.graph.op('Transpose', [name], { perm: { ints: [0, 3, 1, 2] } }), [n, c, h, w]), dims: [n, c, h, w], layout: 'NCHW' };
   }
 
   /** Make `value` a graph output called `name`; feature maps leave in `layout` (NHWC matches tfjs). */
@@ -208,7 +219,8 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   frozenBatchNorm(x: OnnxValue, bn: FrozenBatchNormParams): OnnxValue {
     const eps = bn.eps ?? 1e-5;
     const conv = this.convs.get(x.name);
-    if (this.foldBatchNorm && conv && this.graph.uses(x.name) === 0) return this.foldedConv(conv, bn, eps);
+    const constantConv = conv && !(this.trainableInputs && (conv.weight.trainable || conv.bias?.trainable));
+    if (this.foldBatchNorm && conv && constantConv && this.graph.uses(x.name) === 0) return this.foldedConv(conv, bn, eps);
     const inputs = [bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((p) => this.weight(p, 'asis'));
     return { ...x, name: this.graph.op('BatchNormalization', [x.name, ...inputs], { epsilon: { f: eps } }) };
   }
@@ -217,13 +229,13 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     this.spatial(x, 'groupNorm');
     // PyTorch GN = per-(sample, group) normalisation over (C/G)·H·W values: an InstanceNormalization
     // over [N, G, (C/G)·H·W] with unit scale, then the per-channel affine.
-    const grouped = this.graph.op('Reshape', [x.name, this.graph.constInt64([0, groups, -1])]);
+    const grouped = this.graph.setDims(this.graph.op('Reshape', [x.name, this.graph.constInt64([0, groups, -1])]), [x.dims[0]!, groups, -1]);
     const ones = this.graph.constFloat(new Float32Array(groups).fill(1), [groups]);
     const zeros = this.graph.constFloat(new Float32Array(groups), [groups]);
     const normed = this.graph.op('InstanceNormalization', [grouped, ones, zeros], { epsilon: { f: eps } });
-    const back = this.graph.op('Reshape', [normed, this.graph.op('Shape', [x.name])]);
-    const scaled = this.graph.op('Mul', [back, this.weight(gamma, 'c11')]);
-    return { ...x, name: this.graph.op('Add', [scaled, this.weight(beta, 'c11')]) };
+    const back = this.graph.setDims(this.graph.op('Reshape', [normed, this.graph.op('Shape', [x.name])]), x.dims);
+    const scaled = this.graph.setDims(this.graph.op('Mul', [back, this.weight(gamma, 'c11')]), x.dims);
+    return { ...x, name: this.graph.setDims(this.graph.op('Add', [scaled, this.weight(beta, 'c11')]), x.dims) };
   }
 
   maxPool(x: OnnxValue, options: PoolOptions): OnnxValue {
@@ -288,10 +300,28 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     const key = `${base}|${layout}`;
     const known = this.weightNames.get(key);
     if (known) return known;
+    if (this.trainableInputs && p.trainable) return this.weightInput(p, base, layout, key);
     const name = this.weightBases.has(base) ? `${base}:${layout}` : base;
     this.weightBases.add(base);
     const { data, dims } = this.convert(p, layout);
     this.graph.addInitializer({ name, dims, type: 'float32', data });
+    this.weightNames.set(key, name);
+    return name;
+  }
+
+  /** A trainable parameter as a graph input in our layout, converted to `layout` by graph nodes. */
+  private weightInput(p: Parameter, base: string, layout: WeightLayout, key: string): string {
+    if (!this.parameterInputs.has(base)) {
+      this.graph.inputs.push({ name: base, dims: [...p.shape], type: 'float32' });
+      this.parameterInputs.set(base, p);
+    }
+    let name = base;
+    if (layout === 'oihw') {
+      const [kh, kw, ci, co] = p.shape as [number, number, number, number];
+      name = this.graph.setDims(this.graph.op('Transpose', [base], { perm: { ints: [3, 2, 0, 1] } }), [co, ci, kh, kw]);
+    } else if (layout === 'c11') {
+      name = this.graph.setDims(this.graph.op('Reshape', [base, this.graph.constInt64([-1, 1, 1])]), [p.shape[0]!, 1, 1]);
+    }
     this.weightNames.set(key, name);
     return name;
   }
@@ -328,7 +358,9 @@ export class OnnxExecutor implements Executor<OnnxValue> {
       throw new DensePoseError('BAD_INPUT', `ONNX ${op}: operands must both be feature maps or both flat, got [${this.shape(a).join(',')}] and [${this.shape(b).join(',')}]`);
     }
     const dims = a.dims.map((da, i) => broadcastDim(da, b.dims[i]!, op));
-    return { name: this.graph.op(op, [a.name, b.name]), dims, layout: a.layout };
+    this.graph.setDims(a.name, a.dims);
+    this.graph.setDims(b.name, b.dims);
+    return { name: this.graph.setDims(this.graph.op(op, [a.name, b.name]), dims), dims, layout: a.layout };
   }
 }
 

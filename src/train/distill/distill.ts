@@ -1,7 +1,10 @@
 // Data distillation (Radosavovic et al. 2018): a teacher labels unlabelled images under test-time
 // views (scales × optional flip); fused, confident people become COCO-DensePose pseudo-labels.
 import * as tf from '@tensorflow/tfjs-core';
-import { relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { encodeDenseIuvPng } from '../../data/dense-iuv.ts';
+import { writeFileAtomic } from '../../runtime/checkpoint/atomic-write.ts';
 import { DensePoseError } from '../../errors.ts';
 import type { CocoAnnotation, CocoImage } from '../../data/coco.ts';
 import { expandInputs, mediaKind, readImage, type RgbImage } from '../../infer/image-io.ts';
@@ -41,6 +44,12 @@ export interface DistillOptions {
   fuseIou?: number;
   /** Dense points per person at most. @default 150 */
   maxPoints?: number;
+  /**
+   * Folder for each person's dense pseudo-label PNG (`dp_dense`: I, U·255, V·255, confidence·255 over the
+   * box, docs/dense-targets.md), named `<image id>-<person>.png` so shards never collide; `false` = points only.
+   * @default `dense/` beside `out` (points only without `out`)
+   */
+  denseDir?: string | false;
   /** Grid `[h, w]` the views are fused on. @default the DensePose head's output size */
   grid?: [number, number];
   /** Boxes per DensePose head call (bounds memory). @default 8 */
@@ -110,6 +119,8 @@ interface Plan {
   maxPoints: number;
   grid: [number, number];
   boxBatch: number;
+  /** Where dense PNGs go and the folder their `dp_dense.iuv` paths are relative to. */
+  dense: { dir: string; relativeTo: string } | null;
 }
 
 /**
@@ -166,16 +177,28 @@ async function labelImage(plan: Plan, img: RgbImage, imageId: number, firstId: n
           tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v]);
         }
       }
-      chunk.forEach((k, j) => {
+      for (const [j, k] of chunk.entries()) {
         const views: ViewChart[] = perView.map((arrays, vi) => ({ arrays, k: j, flipped: states[vi]!.view.flip }));
         const chart = fuseCharts(views, plan.grid[0], plan.grid[1], plan.flip);
-        anns.push(pseudoAnnotation(chart, fused.boxes.subarray(4 * k, 4 * k + 4), fused.scores[k]!, { id: firstId + anns.length, imageId }, { maxPoints: plan.maxPoints }));
-      });
+        const ann = pseudoAnnotation(chart, fused.boxes.subarray(4 * k, 4 * k + 4), fused.scores[k]!, { id: firstId + anns.length, imageId }, { maxPoints: plan.maxPoints });
+        if (plan.dense && ann.dp_I) {
+          const file = join(plan.dense.dir, `${String(imageId).padStart(6, '0')}-${anns.length}.png`);
+          writeFileAtomic(file, [await encodeDenseIuvPng({ width: chart.width, height: chart.height, i: chart.labels, u: chart.u, v: chart.v, confidence: chart.confidence })]);
+          ann.dp_dense = { iuv: relative(plan.dense.relativeTo, file).split('\\').join('/'), region: ann.bbox };
+        }
+        anns.push(ann);
+      }
     }
     return anns;
   } finally {
     for (const s of states) tf.dispose(s.maps);
   }
+}
+
+function denseTarget(o: DistillOptions): Plan['dense'] {
+  if (o.denseDir === false || (o.denseDir === undefined && !o.out)) return null;
+  if (o.denseDir === undefined) return { dir: join(dirname(o.out!), 'dense'), relativeTo: dirname(o.out!) };
+  return { dir: o.denseDir, relativeTo: o.out ? dirname(o.out) : process.cwd() };
 }
 
 /** The image files of `dir`, sorted (the order shards are cut from). */
@@ -221,7 +244,9 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
       maxPoints: options.maxPoints ?? 150,
       grid: options.grid ?? rcnn.densepose.outputSize,
       boxBatch: options.boxBatch ?? 8,
+      dense: denseTarget(options),
     };
+    if (plan.dense) mkdirSync(plan.dense.dir, { recursive: true });
     const mine = files.map((file, index) => ({ file, index })).filter(({ index }) => index % shard.count === shard.index);
     const images: CocoImage[] = [];
     const annotations: CocoAnnotation[] = [];

@@ -81,3 +81,56 @@ export function formatTransforms(views: readonly TransformView[]): string {
   const scales = [...new Set(views.map((v) => v.scale))];
   return `${views.some((v) => v.flip) ? 'flip,' : ''}scales=${scales.join(',')}`;
 }
+
+/** Where a run's shard came from: `--shard`, a scheduler's environment, or the default (everything). */
+export interface ResolvedShard {
+  shard: DistillShard;
+  /** e.g. `--shard`, `JOB_COMPLETION_INDEX (Kubernetes Indexed Job)`, `SLURM_ARRAY_TASK_ID (Slurm job array)`, `default`. */
+  source: string;
+}
+
+function envInt(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new DensePoseError('BAD_OPTION', `must be a non-negative integer, got "${raw}"`, { where: `environment variable ${name}` });
+  return n;
+}
+
+/**
+ * The shard of this run. `--shard i/n` wins; otherwise a scheduler's array task:
+ * - Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` is the index; the count is `--shard-count` (the Job's
+ *   `completions`, which Kubernetes does not put in the pod's environment);
+ * - Slurm job array: index `(SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP` (so
+ *   `--array=1-8` or `--array=0-14:2` work), count `SLURM_ARRAY_TASK_COUNT` (or `--shard-count`).
+ * Neither: the whole list (0/1). Throws BAD_OPTION naming the variable when the values do not make a shard.
+ */
+export function resolveShard(shardText: string | undefined, shardCount: number | undefined, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedShard {
+  if (shardCount !== undefined && !(Number.isInteger(shardCount) && shardCount >= 1)) throw new DensePoseError('BAD_OPTION', `must be a positive integer, got ${shardCount}`, { where: '--shard-count' });
+  if (shardText !== undefined) {
+    if (shardCount !== undefined) throw new DensePoseError('BAD_OPTION', '--shard i/n already gives the count; --shard-count is for scheduler array tasks (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID)', { where: '--shard-count' });
+    return { shard: parseShard(shardText, '--shard'), source: '--shard' };
+  }
+  const check = (index: number, count: number, source: string, hint: string): ResolvedShard => {
+    if (index >= count) throw new DensePoseError('BAD_OPTION', `shard index ${index} is not below the shard count ${count}: ${hint}`, { where: source });
+    return { shard: { index, count }, source };
+  };
+  const k8s = envInt(env, 'JOB_COMPLETION_INDEX');
+  if (k8s !== undefined) {
+    const where = 'JOB_COMPLETION_INDEX (Kubernetes Indexed Job)';
+    if (shardCount === undefined) throw new DensePoseError('BAD_OPTION', `is ${k8s}, but the number of shards is unknown: pass --shard-count N with the Job's completions`, { where });
+    return check(k8s, shardCount, where, "--shard-count must equal the Job's completions");
+  }
+  const id = envInt(env, 'SLURM_ARRAY_TASK_ID');
+  if (id !== undefined) {
+    const where = 'SLURM_ARRAY_TASK_ID (Slurm job array)';
+    const min = envInt(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
+    const step = envInt(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
+    const count = shardCount ?? envInt(env, 'SLURM_ARRAY_TASK_COUNT');
+    if (count === undefined) throw new DensePoseError('BAD_OPTION', `is ${id}, but SLURM_ARRAY_TASK_COUNT is not set: pass --shard-count N`, { where });
+    if (id < min || step < 1 || (id - min) % step !== 0) throw new DensePoseError('BAD_OPTION', `is ${id}, not on the array's range (SLURM_ARRAY_TASK_MIN ${min}, step ${step})`, { where });
+    return check((id - min) / step, count, where, 'use a contiguous array (--array=0-N or A-B[:step]), or give --shard i/n');
+  }
+  if (shardCount !== undefined) throw new DensePoseError('BAD_OPTION', 'needs a scheduler array index (JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID); without one, give --shard i/n', { where: '--shard-count' });
+  return { shard: { index: 0, count: 1 }, source: 'default' };
+}

@@ -1,4 +1,5 @@
 // The pseudo-label file: a COCO-DensePose JSON plus a `distill` header; shards and their merge.
+import { dirname, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '../../runtime/checkpoint/atomic-write.ts';
 import { DensePoseError } from '../../errors.ts';
 import { readJsonFile, validateCocoDataset, type CocoAnnotation, type CocoCategory, type CocoDataset, type CocoImage } from '../../data/coco.ts';
@@ -108,9 +109,16 @@ export function mergeShards(shards: readonly { path: string; set: PseudoLabelSet
   return finalizePseudoLabels(images, annotations, first.set.distill);
 }
 
-/** Read shard files, merge them and write the result to `out` (when given). */
+/** `dp_dense.iuv` paths are relative to their file's folder: re-point them for a file written in `toDir`. */
+export function rebaseDensePaths(set: PseudoLabelSet, fromDir: string, toDir: string): PseudoLabelSet {
+  if (resolve(fromDir) === resolve(toDir)) return set;
+  const annotations = set.annotations.map((a) => (a.dp_dense ? { ...a, dp_dense: { ...a.dp_dense, iuv: relative(toDir, resolve(fromDir, a.dp_dense.iuv)).split('\\').join('/') } } : a));
+  return { ...set, annotations };
+}
+
+/** Read shard files, merge them and write the result to `out` (when given; dense PNG paths re-pointed from there). */
 export function mergeShardFiles(paths: readonly string[], out?: string): PseudoLabelSet {
-  const merged = mergeShards(paths.map((path) => ({ path, set: readPseudoLabels(path) })));
+  const merged = mergeShards(paths.map((path) => ({ path, set: rebaseDensePaths(readPseudoLabels(path), dirname(path), out ? dirname(out) : dirname(path)) })));
   if (out) writePseudoLabels(out, merged);
   return merged;
 }

@@ -8,7 +8,7 @@ import { exportDensePoseOnnx } from '../../../src/model/densepose/onnx.ts';
 import { seedInit } from '../../../src/runtime/layers.ts';
 import { createSession } from '../../../src/runtime/onnx/session.ts';
 import { TfExecutor } from '../../../src/runtime/tf-executor.ts';
-import { HAVE_FIXTURES, relErr } from '../helpers.ts';
+import { SKIP_FIXTURE_TESTS, relErr } from '../helpers.ts';
 import { loadD2Branch, nhwcTensor } from './d2-fixture.ts';
 
 const ex = new TfExecutor();
@@ -49,7 +49,7 @@ describe('ONNX export of every head equals tfjs', () => {
     branch.dispose();
   });
 
-  it.skipIf(!HAVE_FIXTURES)('detectron2 fixture: decoder and head in ORT equal tfjs', async () => {
+  it.skipIf(SKIP_FIXTURE_TESTS)('detectron2 fixture: decoder and head in ORT equal tfjs', async () => {
     const branch = loadD2Branch();
     const { decoder } = exportDensePoseOnnx(branch);
     const fpn = ['p2', 'p3', 'p4', 'p5'].map(nhwcTensor);

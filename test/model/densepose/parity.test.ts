@@ -5,12 +5,12 @@ import type { DensePoseBranch } from '../../../src/model/densepose/branch.ts';
 import { estimateDensePose } from '../../../src/model/densepose/estimate.ts';
 import { type ChartArrays, chartOutputsToArrays, chartOutputsToResults } from '../../../src/model/densepose/postprocess.ts';
 import { TfExecutor } from '../../../src/runtime/tf-executor.ts';
-import { HAVE_FIXTURES, nchwToNhwc, npy, relErr } from '../helpers.ts';
+import { SKIP_FIXTURE_TESTS, nchwToNhwc, npy, relErr } from '../helpers.ts';
 import { loadD2Branch, nhwcTensor } from './d2-fixture.ts';
 
 const ex = new TfExecutor();
 
-describe.skipIf(!HAVE_FIXTURES)('DensePose branch vs detectron2 (R18 tiny fixture)', () => {
+describe.skipIf(SKIP_FIXTURE_TESTS)('DensePose branch vs detectron2 (R18 tiny fixture)', () => {
   let branch: DensePoseBranch;
   let fpn: tf.Tensor4D[];
   let boxes: Float32Array;

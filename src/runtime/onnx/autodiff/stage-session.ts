@@ -1,0 +1,59 @@
+import type { Parameter } from '../../parameter.ts';
+import { createSession, type OnnxSession, type OnnxTensor, type SessionOptions } from '../session.ts';
+import type { TrainStage } from './train-graph.ts';
+
+/** What one run of a training stage gives back. */
+export interface StageRunResult {
+  losses: Record<string, number>;
+  /** Parameter name → gradient (our layout, row-major). */
+  grads: Map<string, Float32Array>;
+  /** Stage input name → gradient (NHWC). */
+  inputGrads: Map<string, OnnxTensor>;
+  /** Seeded and plain outputs by name. */
+  outputs: Record<string, OnnxTensor>;
+}
+
+/** Float32 values of a parameter (a copy out of its tfjs backend). */
+export function parameterValues(p: Parameter): Float32Array {
+  const d = p.variable.dataSync();
+  return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+}
+
+/** An ORT session on a training stage that feeds the current parameter values on every run. */
+export class StageSession {
+  private constructor(
+    readonly stage: TrainStage,
+    private readonly session: OnnxSession,
+  ) {}
+
+  static async create(stage: TrainStage, options: SessionOptions = {}): Promise<StageSession> {
+    return new StageSession(stage, await createSession(stage.bytes, options));
+  }
+
+  get executionProvider(): string {
+    return this.session.executionProvider;
+  }
+
+  /**
+   * Run with `feeds` (stage inputs, host targets, seeds) plus every parameter's current value.
+   * `parameterFeeds` may bring values already copied out this step (shared between stages).
+   */
+  async run(feeds: Record<string, OnnxTensor>, parameterFeeds?: ReadonlyMap<string, OnnxTensor>): Promise<StageRunResult> {
+    const all: Record<string, OnnxTensor> = { ...feeds };
+    for (const [name, p] of this.stage.parameterInputs) all[name] = parameterFeeds?.get(name) ?? { data: parameterValues(p), shape: p.shape };
+    const out = await this.session.run(all);
+    const losses: Record<string, number> = {};
+    for (const n of this.stage.lossNames) losses[n] = (out[n]!.data as Float32Array)[0]!;
+    const grads = new Map<string, Float32Array>();
+    for (const [p, o] of this.stage.gradientOutputs) grads.set(p, out[o]!.data as Float32Array);
+    const inputGrads = new Map<string, OnnxTensor>();
+    for (const [i, o] of this.stage.inputGradientOutputs) inputGrads.set(i, out[o]!);
+    const outputs: Record<string, OnnxTensor> = {};
+    for (const n of [...this.stage.seededNames, ...this.stage.outputNames]) outputs[n] = out[n]!;
+    return { losses, grads, inputGrads, outputs };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
+}
