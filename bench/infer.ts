@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import { convertCommand } from '../src/cli/commands/convert.ts';
 import { createDensePose, type CreateDensePoseOptions, type DensePose } from '../src/infer/densepose.ts';
+import type { DensePosePerson } from '../src/infer/types.ts';
 import { readImage } from '../src/infer/image-io.ts';
 import { saveModel } from '../src/infer/model-file.ts';
 import { StepTimes } from '../src/infer/profile.ts';
@@ -32,7 +33,8 @@ type Args = { get(k: string): string | undefined; has(k: string): boolean };
  *   (PyTorch CPU) on the same checkpoint, image and thread count (`--threads 2`), warm-up then median of
  *   `--runs` (3). detectron2 is never a dependency: without it, this says how to install it.
  * Common: `--threads N` (ORT intra-op threads, default 2 for the comparisons, 0 = ORT's choice elsewhere),
- * `--int8-head` (opt-in int8 DensePose head, calibrated on the benchmark image).
+ * `--int8-head` / `--int8` (opt-in int8 DensePose head / body + head, calibrated on the benchmark image);
+ * `bench infer --profile --compare spinning|int8-head|int8` — same-run A/B with the outputs' agreement.
  */
 export async function run(argv: string[]): Promise<void> {
   const args: Args = {
@@ -58,7 +60,9 @@ const median = (xs: number[]): number => {
 };
 const load = (): string => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`;
 const peopleCounts = (a: Args): number[] => (a.get('people') ?? '2,100').split(',').map(Number);
-const precisionOptions = (a: Args, image: string): Partial<CreateDensePoseOptions> => (a.has('int8-head') ? { precision: 'int8-head', calibrationImages: [image] } : {});
+const precisionOptions = (a: Args, image: string): Partial<CreateDensePoseOptions> =>
+  a.has('int8') ? { precision: 'int8', calibrationImages: [image] } : a.has('int8-head') ? { precision: 'int8-head', calibrationImages: [image] } : {};
+const precisionName = (a: Args): string => (a.has('int8') ? ', int8 body + head' : a.has('int8-head') ? ', int8 head' : '');
 
 /** detectron2's reference install (`../shared/tools/detectron2-reference`), or why it is not usable. */
 function detectron2Setup(): { ok: true; d2full: string; tools: string; py: string; pkl: string } | { ok: false; why: string } {
@@ -132,7 +136,7 @@ async function vsDetectron2(a: Args): Promise<void> {
     return;
   }
   console.log(`after detectron2: ${load()}`);
-  console.log(['', `ours (ORT ${ours.provider}${a.has('int8-head') ? ', int8 head' : ''})`, `detectron2 (${d2.backend})`, 'detectron2 / ours'].join(' | '));
+  console.log(['', `ours (ORT ${ours.provider}${precisionName(a)})`, `detectron2 (${d2.backend})`, 'detectron2 / ours'].join(' | '));
   const d2Load = d2.rows[0]!.load_s * 1000;
   console.log(['model load', `${ours.loadMs.toFixed(0)} ms`, `${d2Load.toFixed(0)} ms`, `${(d2Load / ours.loadMs).toFixed(2)}×`].join(' | '));
   for (const r of ours.rows) {
@@ -201,7 +205,8 @@ async function profile(a: Args): Promise<void> {
 async function abCompare(a: Args, model: string, image: string, what: string, people: number[], runs: number, threads: number, batch: number): Promise<void> {
   const variants: Record<string, [string, Partial<CreateDensePoseOptions>, Partial<CreateDensePoseOptions>]> = {
     spinning: ['ORT threads spin (A) vs not (B)', { ort: { spinning: true } }, { ort: { spinning: false } }],
-    'int8-head': ['float32 head (A) vs int8 head (B)', {}, { precision: 'int8-head', calibrationImages: [image] }],
+    'int8-head': ['float32 (A) vs int8 DensePose head (B)', {}, { precision: 'int8-head', calibrationImages: [image] }],
+    int8: ['float32 (A) vs int8 body + head (B)', {}, { precision: 'int8', calibrationImages: [image] }],
   };
   const v = variants[what];
   if (!v) throw new Error(`bench infer --compare: unknown "${what}". Expected one of: ${Object.keys(variants).join(', ')}.`);
@@ -211,10 +216,10 @@ async function abCompare(a: Args, model: string, image: string, what: string, pe
   const px = await readImage(image);
   const input = Array.from({ length: batch }, () => px);
   console.log(`${v[0]}; model ${model}; ${batch} image(s) per call; ${threads} threads; runs alternate A, B; ${load()}`);
-  console.log(['people', 'A ms (median)', 'B ms (median)', 'A / B'].join(' | '));
+  console.log(['people', 'A ms (median)', 'B ms (median)', 'A / B', 'B vs A outputs'].join(' | '));
   for (const n of people) {
-    await A.estimate(input, { maxPeople: n });
-    await B.estimate(input, { maxPeople: n });
+    const ra = (await A.estimate(input, { maxPeople: n })).flat();
+    const rb = (await B.estimate(input, { maxPeople: n })).flat();
     const ta: number[] = [];
     const tb: number[] = [];
     for (let r = 0; r < runs; r++) {
@@ -224,11 +229,47 @@ async function abCompare(a: Args, model: string, image: string, what: string, pe
         t.push(performance.now() - t0);
       }
     }
-    console.log([n, median(ta).toFixed(1), median(tb).toFixed(1), `${(median(ta) / median(tb)).toFixed(2)}×`].join(' | '));
+    console.log([n, median(ta).toFixed(1), median(tb).toFixed(1), `${(median(ta) / median(tb)).toFixed(2)}×`, outputAgreement(ra, rb)].join(' | '));
   }
   await A.dispose();
   await B.dispose();
   console.log(load());
+}
+
+/** How far B's people are from A's: each A person matched to B's best-IoU box; IoU, score and label agreement over the box. */
+function outputAgreement(a: readonly DensePosePerson[], b: readonly DensePosePerson[]): string {
+  const iou = (p: DensePosePerson['box'], q: DensePosePerson['box']) => {
+    const w = Math.max(0, Math.min(p[0] + p[2], q[0] + q[2]) - Math.max(p[0], q[0]));
+    const h = Math.max(0, Math.min(p[1] + p[3], q[1] + q[3]) - Math.max(p[1], q[1]));
+    return (w * h) / (p[2] * p[3] + q[2] * q[3] - w * h);
+  };
+  let ious = 0;
+  let scoreDiff = 0;
+  let same = 0;
+  let pixels = 0;
+  let fgA = 0;
+  let fgSame = 0;
+  for (const p of a) {
+    let best: DensePosePerson | undefined;
+    let bi = -1;
+    for (const q of b) if (iou(p.box, q.box) > bi) [best, bi] = [q, iou(p.box, q.box)];
+    if (!best) continue;
+    ious += bi;
+    scoreDiff = Math.max(scoreDiff, Math.abs(p.score - best.score));
+    const la = p.densepose.labels;
+    const lb = best.densepose.labels;
+    if (p.densepose.width === best.densepose.width && p.densepose.height === best.densepose.height) {
+      for (let i = 0; i < la.length; i++) {
+        pixels++;
+        if (la[i] === lb[i]) same++;
+        if (la[i]! > 0) {
+          fgA++;
+          if (la[i] === lb[i]) fgSame++;
+        }
+      }
+    }
+  }
+  return `${b.length}/${a.length} people, mean best IoU ${(ious / Math.max(a.length, 1)).toFixed(3)}, max |Δscore| ${scoreDiff.toFixed(3)}, labels equal on ${((100 * same) / Math.max(pixels, 1)).toFixed(1)}% of same-size boxes' pixels (${((100 * fgSame) / Math.max(fgA, 1)).toFixed(1)}% of A's foreground)`;
 }
 
 async function throughput(a: Args): Promise<void> {

@@ -9,6 +9,7 @@ import { readImage, type RawImageInput } from './image-io.ts';
 import { loadModel } from './model-file.ts';
 import { DensePosePipeline, type PipelineOptions, type StageRunner } from './pipeline.ts';
 import type { StepProfile } from './profile.ts';
+import type { StageName } from './stage-names.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
 import { createTfjsStageRunner } from './tfjs-runner.ts';
 import type { DensePosePerson, StageTensor } from './types.ts';
@@ -39,9 +40,10 @@ export interface CreateDensePoseOptions {
   /** Images per body-stage run. @default 4 */
   batchSize?: number;
   /**
-   * Arithmetic of the stages. `'int8-head'` (opt-in, ONNX backend only): the DensePose head's convolutions
-   * run in int8 (QDQ, calibrated on `calibrationImages`), about 2× faster on CPUs with VNNI; its effect on
-   * the outputs is measured in the README (Speed). @default 'float32'
+   * Arithmetic of the stages (opt-in int8, ONNX backend only, calibrated on `calibrationImages`; effect on the
+   * outputs measured in the README's Speed section): `'int8-head'` runs the DensePose head's convolutions in
+   * int8 (QDQ; about 2× faster on CPUs with VNNI), `'int8'` the backbone, FPN and RPN convolutions too.
+   * @default 'float32'
    */
   precision?: Precision;
   /** Images with people for `precision: 'int8-head'` calibration (activation ranges of the head). */
@@ -50,7 +52,7 @@ export interface CreateDensePoseOptions {
   ort?: Pick<SessionOptions, 'spinning' | 'graphOptimization'>;
 }
 
-export const PRECISIONS = ['float32', 'int8-head'] as const;
+export const PRECISIONS = ['float32', 'int8-head', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 /** Per-call options of {@link DensePose.estimate}. */
@@ -89,9 +91,10 @@ function validate(o: CreateDensePoseOptions): void {
   const t = o.scoreThreshold;
   if (t !== undefined && !(t >= 0 && t <= 1)) throw new DensePoseError('BAD_OPTION', `createDensePose: scoreThreshold must be in [0, 1], got ${t}`);
   if (o.precision !== undefined && !(PRECISIONS as readonly string[]).includes(o.precision)) throw unknownValue('precision', o.precision, PRECISIONS);
-  if (o.precision === 'int8-head' && o.backend === 'tfjs') throw new DensePoseError('BAD_OPTION', 'createDensePose: precision "int8-head" needs backend "onnx"');
-  if (o.precision === 'int8-head' && !(o.calibrationImages && o.calibrationImages.length > 0)) {
-    throw new DensePoseError('BAD_OPTION', 'createDensePose: precision "int8-head" needs calibrationImages (images with people, to calibrate the head\'s activation ranges)');
+  const int8 = o.precision === 'int8-head' || o.precision === 'int8';
+  if (int8 && o.backend === 'tfjs') throw new DensePoseError('BAD_OPTION', `createDensePose: precision "${o.precision}" needs backend "onnx"`);
+  if (int8 && !(o.calibrationImages && o.calibrationImages.length > 0)) {
+    throw new DensePoseError('BAD_OPTION', `createDensePose: precision "${o.precision}" needs calibrationImages (images with people, to calibrate the activation ranges)`);
   }
   const b = o.batchSize;
   if (b !== undefined && !(Number.isInteger(b) && b > 0)) throw new DensePoseError('BAD_OPTION', `createDensePose: batchSize must be a positive integer, got ${b}`);
@@ -135,9 +138,10 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
     ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
   };
-  if (options.precision === 'int8-head') {
-    if (!graphs) throw new DensePoseError('UNSUPPORTED', `createDensePose: precision "int8-head" needs ONNX Runtime (${fallbackReason ?? 'not running'})`);
-    runner = await withInt8Head(runner, graphs, spec, options.calibrationImages!, { ...prepare, scoreThreshold: loadTime.scoreThreshold }, sessionOptions);
+  if (options.precision === 'int8-head' || options.precision === 'int8') {
+    if (!graphs) throw new DensePoseError('UNSUPPORTED', `createDensePose: precision "${options.precision}" needs ONNX Runtime (${fallbackReason ?? 'not running'})`);
+    const stages: StageName[] = options.precision === 'int8' ? ['body', 'densepose'] : ['densepose'];
+    runner = await withInt8Stages(runner, graphs, stages, spec, options.calibrationImages!, { ...prepare, scoreThreshold: loadTime.scoreThreshold }, sessionOptions);
   }
   const pipeline = new DensePosePipeline(spec, runner);
   const batchSize = options.batchSize ?? 4;
@@ -180,26 +184,29 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
 }
 
 /**
- * The float32 `runner` replaced by one whose DensePose head is int8: the float32 pipeline runs on the
- * calibration images, the head's inputs are recorded, the head graph is quantised on them.
+ * The float32 `runner` replaced by one whose `stages` are int8: the float32 pipeline runs on the calibration
+ * images, the stages' inputs are recorded, each stage graph is quantised on them (body: Conv and Add inputs;
+ * DensePose head: Conv inputs — its GroupNorm/ReLU chain has no Add).
  */
-async function withInt8Head(
+async function withInt8Stages(
   runner: StageRunner,
   graphs: StageGraphs,
+  stages: readonly StageName[],
   spec: PipelineSpec,
   calibration: readonly ImageInput[],
   options: PipelineOptions,
   sessionOptions: SessionOptions,
 ): Promise<StageRunner> {
-  const pooled: StageTensor[] = [];
+  const feeds = new Map<StageName, Record<string, StageTensor>[]>(stages.map((s) => [s, []]));
   // Loaded on demand like node-runner: onnxruntime-node must not load when it is not used.
-  const { quantizeDensePoseHead, recordingDensePoseInputs } = await import('./quantize-head.ts');
+  const { quantizeStageGraph, recordingStageInputs } = await import('./quantize-stages.ts');
   try {
-    const calibrate = new DensePosePipeline(spec, recordingDensePoseInputs(runner, (p) => pooled.push(p)));
+    const calibrate = new DensePosePipeline(spec, recordingStageInputs(runner, stages, (s, f) => feeds.get(s)!.push(f)));
     for (const x of calibration) await calibrate.run([await readImage(x)], options);
-    const head = await quantizeDensePoseHead(graphs.densepose, pooled, sessionOptions);
+    const quantized = { ...graphs };
+    for (const s of stages) quantized[s] = await quantizeStageGraph(s, graphs[s], feeds.get(s)!, s === 'body' ? ['Conv', 'Add'] : ['Conv'], sessionOptions);
     const { createNodeStageRunner } = await import('./node-runner.ts');
-    return await createNodeStageRunner({ ...graphs, densepose: head }, sessionOptions);
+    return await createNodeStageRunner(quantized, sessionOptions);
   } finally {
     await runner.dispose();
   }

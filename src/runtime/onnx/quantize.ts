@@ -11,8 +11,12 @@ type Model = onnxProto.onnx.ModelProto;
 type Tensor = onnxProto.onnx.ITensorProto;
 const DT = onnx.TensorProto.DataType;
 
-/** Ops whose activation input and weights are quantised. */
-export const QUANTIZED_OPS = ['Conv'] as const;
+/**
+ * Ops whose activation inputs are quantised: Conv (input 0; its weights and bias too) and Add (both inputs,
+ * so residual and FPN sums run as QLinearAdd and the convs before them can end in a Q).
+ */
+export const QUANTIZABLE_OPS = ['Conv', 'Add'] as const;
+export type QuantizableOp = (typeof QUANTIZABLE_OPS)[number];
 
 /** Observed range of one activation tensor. */
 export interface ActivationRange {
@@ -33,15 +37,15 @@ function graphOf(m: Model): onnxProto.onnx.IGraphProto {
   return m.graph;
 }
 
-/** Activation tensors feeding the quantisable nodes (input 0 of every Conv), in graph order, unique. */
-export function quantizableActivations(model: Uint8Array): string[] {
+/** Activation tensors feeding the quantisable nodes of `ops`, in graph order, unique (initializers excluded). */
+export function quantizableActivations(model: Uint8Array, ops: readonly QuantizableOp[] = ['Conv']): string[] {
   const g = graphOf(decode(model));
   const inits = new Set((g.initializer ?? []).map((t) => t.name!));
   const seen = new Set<string>();
   for (const n of g.node ?? []) {
-    if (!(QUANTIZED_OPS as readonly string[]).includes(n.opType!)) continue;
-    const x = n.input?.[0];
-    if (x && !inits.has(x)) seen.add(x);
+    if (!(ops as readonly string[]).includes(n.opType!)) continue;
+    const inputs = n.opType === 'Conv' ? (n.input ?? []).slice(0, 1) : (n.input ?? []);
+    for (const x of inputs) if (x && !inits.has(x)) seen.add(x);
   }
   return [...seen];
 }
@@ -96,8 +100,10 @@ export function uint8Params(r: ActivationRange): { scale: number; zeroPoint: num
 }
 
 /**
- * The QDQ int8 form of `model`: each Conv whose activation input has a range in `ranges` is quantised
- * (others stay float32). Weights: symmetric int8 per output channel; bias: int32 at scale x·w.
+ * The QDQ int8 form of `model`: every activation with a range in `ranges` gets QuantizeLinear →
+ * DequantizeLinear right after its producer and all its readers read the dequantised twin (so the producer
+ * can fuse with the Q); each Conv reading a quantised input also gets int8 weights (symmetric, per output
+ * channel) and an int32 bias at scale x·w. Graph outputs keep reading the float32 value.
  */
 export function quantizeConvsQdq(model: Uint8Array, ranges: ReadonlyMap<string, ActivationRange>): Uint8Array {
   const m = decode(model);
@@ -115,11 +121,9 @@ export function quantizeConvsQdq(model: Uint8Array, ranges: ReadonlyMap<string, 
     added.push({ name, dims: [], dataType: type, rawData: raw(data) });
     return name;
   };
-  for (const n of nodes) {
-    if (!(QUANTIZED_OPS as readonly string[]).includes(n.opType!)) continue;
-    const x = n.input?.[0];
-    if (!x || !ranges.has(x) || act.has(x)) continue;
-    act.set(x, uint8Params(ranges.get(x)!));
+  for (const [x, r] of ranges) {
+    if (inits.has(x)) continue;
+    act.set(x, uint8Params(r));
     dq.set(x, `${x}__dq`);
   }
   const qdqOf = (x: string): onnxProto.onnx.INodeProto[] => {
@@ -137,7 +141,7 @@ export function quantizeConvsQdq(model: Uint8Array, ranges: ReadonlyMap<string, 
   for (const n of nodes) {
     const x = n.input?.[0];
     const w = n.input?.[1];
-    if ((QUANTIZED_OPS as readonly string[]).includes(n.opType!) && x && act.has(x) && w && inits.has(w)) {
+    if (n.opType === 'Conv' && x && act.has(x) && w && inits.has(w)) {
       const wt = inits.get(w)!;
       const wf = floatData(wt);
       const co = Number(wt.dims![0]);
@@ -160,6 +164,7 @@ export function quantizeConvsQdq(model: Uint8Array, ranges: ReadonlyMap<string, 
       const wdq = fresh(`${w}_dq`);
       pre.push({ opType: 'DequantizeLinear', name: fresh('DQw'), input: [wqName, wsName, wzName], output: [wdq], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] });
       const inputs = [dq.get(x)!, wdq];
+      // (input 0 only: a Conv's other inputs are initializers)
       const b = n.input?.[2];
       if (b && inits.has(b)) {
         const bf = floatData(inits.get(b)!);
@@ -176,7 +181,7 @@ export function quantizeConvsQdq(model: Uint8Array, ranges: ReadonlyMap<string, 
       } else if (b) inputs.push(b);
       out.push({ ...n, input: inputs });
     } else {
-      out.push(n);
+      out.push({ ...n, input: (n.input ?? []).map((i) => dq.get(i) ?? i) });
     }
     for (const o of n.output ?? []) if (act.has(o)) out.push(...qdqOf(o));
   }
