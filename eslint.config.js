@@ -12,6 +12,7 @@ const forbidden = {
   vis: ['train', 'cli', 'model', 'runtime'],
   infer: ['train', 'cli'],
   train: ['cli'],
+  zoo: ['train', 'eval', 'cli', 'vis'],
 };
 
 export default tseslint.config(

@@ -20,6 +20,7 @@ import type { TrainSample } from '../src/train/sample.ts';
 import { Sgd } from '../src/train/sgd.ts';
 import '../src/runtime/gradients.ts';
 import { pythonWithTorch } from './python.ts';
+import { gradientTensors, OnnxRcnnTrainer } from '../src/train/onnx/onnx-trainer.ts';
 
 /**
  * `npm run bench -- train`: seconds per end-to-end training iteration (forward + backward + SGD step,
@@ -250,6 +251,46 @@ async function phaseBreakdown(rcnn: DensePoseRcnn, batch: TrainSample[], vars: t
   return out;
 }
 
+interface OrtResult {
+  threads: number;
+  times: number[];
+  /** Median seconds per part of the step (ORT runs per stage, host work, SGD). */
+  parts: Record<string, number>;
+}
+
+/** The ONNX Runtime engine: the same step as src/train/loop.ts with `engine: 'onnx'` (staged ORT graphs + tfjs SGD). */
+async function benchOrt(cfg: BenchConfig, batch: TrainSample[], iters: number, warmup: number, threads: number): Promise<OrtResult> {
+  const rcnn = buildDensePoseRcnn(loadDensePoseRcnnConfig(cfg.file), cfg.file);
+  rcnn.model.train();
+  const trainer = new OnnxRcnnTrainer(rcnn, { mode: 'end2end', seed: 1, maxDensePoseRois: cfg.maxDensePoseRois }, { threads });
+  const named = rcnn.model.namedParameters().filter(([, p]) => p.trainable);
+  const params = new Map(named.map(([n, p]) => [n, p.variable]));
+  const sgd = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
+  const partsPerIter: Record<string, number>[] = [];
+  const step = async (it: number) => {
+    const r = await trainer.gradients(batch, it);
+    const t0 = performance.now();
+    const byName = gradientTensors(rcnn.model, r.grads);
+    sgd.step(params, byName, 1e-4);
+    tf.dispose([...byName.values()]);
+    partsPerIter.push({ ...r.timings, sgd: (performance.now() - t0) / 1000 });
+  };
+  for (let i = 0; i < warmup; i++) await step(i);
+  partsPerIter.length = 0;
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await step(warmup + i);
+    times.push((performance.now() - t0) / 1000);
+  }
+  const parts: Record<string, number> = {};
+  for (const k of Object.keys(partsPerIter[0] ?? {})) parts[k] = median(partsPerIter.map((p) => p[k] ?? 0));
+  await trainer.dispose();
+  sgd.dispose();
+  rcnn.model.dispose();
+  return { threads, times, parts };
+}
+
 function runPeer(py: string, spec: PeerSpec, threads: 'one' | 'all'): PeerResult | string {
   const dir = mkdtempSync(join(tmpdir(), 'bench-train-'));
   try {
@@ -311,6 +352,14 @@ export async function run(args: string[]): Promise<void> {
       notes.push(`${cfg.key}: tfjs-${backend.backend} failed: ${message} (a wasm abort while allocating a tensor: most likely the 4 GB wasm heap, which one training step of the full-width R18 with the 512-channel 88×64 head exceeds); peer given the trainer's nominal RoI counts`);
     }
     const tfS = r.times.length ? median(r.times) : NaN;
+    const ort1 = await benchOrt(cfg, batch, iters, warmup, 1);
+    const ortAll = await benchOrt(cfg, batch, iters, warmup, 0);
+    for (const o of [ort1, ortAll]) {
+      notes.push(
+        `${cfg.key}: ORT (${o.threads === 1 ? '1 thread' : 'all threads'}) per-iteration s [${o.times.map((t) => t.toFixed(3)).join(', ')}]; median per part: ` +
+          Object.entries(o.parts).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', '),
+      );
+    }
     if (r.times.length) notes.push(`${cfg.key}: tfjs per-iteration s [${r.times.map((t) => t.toFixed(2)).join(', ')}]; input ${r.paddedSize.join('×')} (padded), box RoIs per image [${r.boxRois.join(', ')}], DensePose RoIs per image [${r.dpRois.join(', ')}]`);
     for (const l of r.breakdown ?? []) notes.push(`${cfg.key}: ${l}`);
     let one: PeerResult | string = 'no python with torch';
@@ -320,17 +369,29 @@ export async function run(args: string[]): Promise<void> {
       allT = runPeer(py, r.spec, 'all');
     }
     const fmt = (p: PeerResult | string) => (typeof p === 'string' ? p : `${p.median_s.toFixed(2)} (${p.threads} thr)`);
-    const ratio = (p: PeerResult | string) => (typeof p === 'string' || !Number.isFinite(tfS) ? '-' : `${(tfS / p.median_s).toFixed(2)}×`);
-    rows.push([cfg.label, tfCell, fmt(one), fmt(allT), ratio(one), ratio(allT)]);
+    const o1 = median(ort1.times);
+    const oAll = median(ortAll.times);
+    const vsPeer = (o: number, p: PeerResult | string) => (typeof p === 'string' ? '-' : `${(o / p.median_s).toFixed(2)}×`);
+    rows.push([cfg.label, tfCell, o1.toFixed(3), oAll.toFixed(3), Number.isFinite(tfS) ? `${(tfS / o1).toFixed(1)}×` : '-', fmt(one), fmt(allT), vsPeer(o1, one), vsPeer(oAll, allT)]);
   }
-  const header = [`config`, `tfjs-${backend.backend} s/iter`, 'PyTorch s/iter (1 thread)', 'PyTorch s/iter (all threads)', 'tfjs / PyTorch 1 thr', 'tfjs / PyTorch all'];
+  const header = [
+    `config`,
+    `tfjs-${backend.backend} s/iter`,
+    'ORT s/iter (1 thread)',
+    'ORT s/iter (all threads)',
+    'tfjs / ORT 1 thr',
+    'PyTorch s/iter (1 thread)',
+    'PyTorch s/iter (all threads)',
+    'ORT / PyTorch 1 thr',
+    'ORT / PyTorch all',
+  ];
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log(
     'Peer (bench/train_peer.py): the same layer shapes in plain torch.nn (ResNet-18 widths, FPN, RPN head, box head FCs, DensePose decoder/head/predictor), ' +
       'the same RoI counts and image size, RoIAlign as grid_sample + average pooling, simple loss sum, torch.optim.SGD. Not detectron2: no NMS, no anchor matching ' +
-      '(random anchor/RoI sampling stands in), so its host work is smaller than ours. Goal (issue 7): tfjs ≤ 1.5× the peer.',
+      '(random anchor/RoI sampling stands in), so its host work is smaller than ours. Goals (issue 18): tfjs / ORT ≥ 4×, ORT / PyTorch ≤ 1.5× at the same thread count.',
   );
   for (const n of notes) console.log(`- ${n}`);
 }

@@ -12,6 +12,7 @@ const COMMANDS = {
   infer: { about: 'run DensePose on images, folders, globs and videos', load: async () => (await import('./commands/infer.ts')).inferCommand },
   texture: { about: 'paint a texture atlas onto people, or extract one', load: async () => (await import('./commands/texture.ts')).textureCommand },
   convert: { about: 'convert a detectron2 checkpoint (.pkl) to safetensors', load: async () => (await import('./commands/convert.ts')).convertCommand },
+  models: { about: 'the model zoo by name: list, pull, path, rm (detectron2 DensePose models)', load: async () => (await import('./commands/models.ts')).modelsCommand },
   bench: { about: 'benchmarks: ops, synth, eval, detector, heads, train, infer', load: async () => (await import('./commands/bench.ts')).benchCommand },
   demo: { about: 'render a synthetic scene, run the default model, write overlays to demo-out/', load: async () => (await import('./commands/demo.ts')).demoCommand },
   backend: { about: 'report the tfjs backend, threads and SIMD in use', load: async () => (await import('./commands/backend.ts')).backendCommand },

@@ -2,6 +2,7 @@
 // pool every person box of a batch, run the head once over all of them, hand back the chart arrays.
 // No Node-only imports (the browser page runs it too).
 import { DensePoseError } from '../errors.ts';
+import { applyConfidences, CONFIDENCE_HEADS, type ConfidenceArrays } from '../model/densepose/confidence.ts';
 import type { ChartArrays } from '../model/densepose/postprocess.ts';
 import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
 import type { PipelineSpec } from './spec.ts';
@@ -63,9 +64,14 @@ export interface DensePoseHeadRunner {
 /**
  * The DensePose head + predictor over `pooled` `[K,h,w,C]` (NHWC) in one stage run: every box of the
  * batch at once, so the head's convolutions see batch K and ORT's per-run costs are paid once.
- * Returns the predictor outputs `[K,Hout,Wout,·]` NHWC as {@link ChartArrays}.
+ * Returns the predictor outputs `[K,Hout,Wout,·]` NHWC as {@link ChartArrays}, with the model's confidence
+ * outputs (`dp.confidences`, if any) post-processed as detectron2 does.
  */
-export async function runDensePoseHeadBatched(runner: DensePoseHeadRunner, pooled: StageTensor): Promise<ChartArrays> {
+export async function runDensePoseHeadBatched(
+  runner: DensePoseHeadRunner,
+  pooled: StageTensor,
+  dp: Pick<PipelineSpec['densepose'], 'confidences' | 'segmConfidenceEpsilon'> = {},
+): Promise<ChartArrays> {
   const k = pooled.shape[0]!;
   if (pooled.shape.length !== 4 || pooled.data.length !== pooled.shape.reduce((a, b) => a * b, 1)) {
     throw new DensePoseError('SHAPE_MISMATCH', `runDensePoseHeadBatched: pooled must be [K,h,w,C] with matching data, got [${pooled.shape.join(',')}] and ${pooled.data.length} values`);
@@ -77,7 +83,7 @@ export async function runDensePoseHeadBatched(runner: DensePoseHeadRunner, poole
     return t;
   }) as [StageTensor, StageTensor, StageTensor, StageTensor];
   if (segm.shape[0] !== k) throw new DensePoseError('SHAPE_MISMATCH', `stage "densepose": ${segm.shape[0]} outputs for ${k} boxes`);
-  return {
+  const arrays: ChartArrays = {
     coarseSegm: segm.data,
     fineSegm: fine.data,
     u: u.data,
@@ -88,6 +94,16 @@ export async function runDensePoseHeadBatched(runner: DensePoseHeadRunner, poole
     segmChannels: segm.shape[3]!,
     patchChannels: fine.shape[3]!,
   };
+  if (dp.confidences?.length) {
+    const raw: ConfidenceArrays = {};
+    for (const name of dp.confidences) {
+      const t = out[CONFIDENCE_HEADS[name]];
+      if (!t) throw new DensePoseError('MISSING_KEY', `stage "densepose" did not output "${CONFIDENCE_HEADS[name]}". Outputs: ${Object.keys(out).join(', ')}`);
+      raw[name] = t.data;
+    }
+    arrays.confidences = applyConfidences(arrays, raw, dp.segmConfidenceEpsilon ?? 0.01);
+  }
+  return arrays;
 }
 
 /** Boxes per head run that keep its float32 outputs (S + 3·(P+1) channels at `outSize`) under `budgetBytes`. */

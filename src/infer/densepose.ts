@@ -8,19 +8,28 @@ import { exportStages, type StageGraphs } from './export-stages.ts';
 import { readImage, type RawImageInput } from './image-io.ts';
 import { loadModel } from './model-file.ts';
 import { DensePosePipeline, type PipelineOptions, type StageRunner } from './pipeline.ts';
+import type { PreprocessMode } from './preprocess.ts';
 import type { StepProfile } from './profile.ts';
 import type { StageName } from './stage-names.ts';
 import { pipelineSpec, type PipelineSpec } from './spec.ts';
 import { createTfjsStageRunner } from './tfjs-runner.ts';
 import type { DensePosePerson, StageTensor } from './types.ts';
+import type { PullProgress } from '../zoo/download.ts';
+import { resolveModelSource } from '../zoo/resolve.ts';
 
 export const INFER_BACKENDS = ['onnx', 'tfjs'] as const;
 export type InferBackend = (typeof INFER_BACKENDS)[number];
 
 /** Load-time options of {@link createDensePose}. */
 export interface CreateDensePoseOptions {
-  /** A model file (safetensors with the config JSON in its metadata under `config`), or a built model (not disposed by us). */
+  /**
+   * A model file (safetensors with the config JSON in its metadata under `config`), a model-zoo name
+   * (`'R_50_FPN_s1x'`: downloaded, verified and converted once into the cache; see `densepose models list`),
+   * or a built model (not disposed by us).
+   */
   model: string | DensePoseRcnn;
+  /** Progress of a zoo model's first download and conversion. */
+  onProgress?: (p: PullProgress) => void;
   /** Config overriding the one in the model file: a parsed config or a JSON file path. @default the file's metadata */
   config?: ModelConfig | string;
   /** Where the stages run: ONNX Runtime, or the modules on tfjs (fallback when ORT cannot start). @default 'onnx' */
@@ -31,8 +40,13 @@ export interface CreateDensePoseOptions {
   tfjsBackend?: BackendName;
   /** ORT intra-op threads; 0 = one per core. @default 0 */
   threads?: number;
-  /** Default for {@link EstimateOptions.scoreThreshold}. @default 0.5 */
+  /**
+   * Default for {@link EstimateOptions.scoreThreshold}.
+   * @default the config's `roiHeads.scoreThreshTest` for detectron2 models (configs naming one in `detectron2`: every zoo model), else 0.5
+   */
   scoreThreshold?: number;
+  /** Image resizing (see PrepareOptions.preprocess). @default 'detectron2' for detectron2 models, else 'float' */
+  preprocess?: PreprocessMode;
   /** Short side the images are resized to. @default the config's minSizeTest (800) */
   minSize?: number;
   /** Long-side limit. @default the config's maxSizeTest (1333) */
@@ -48,7 +62,11 @@ export interface CreateDensePoseOptions {
   precision?: Precision;
   /** Images with people for `precision: 'int8-head'` calibration (activation ranges of the head). */
   calibrationImages?: readonly ImageInput[];
-  /** ONNX Runtime session tuning (see {@link SessionOptions}). @default spinning false, graphOptimization 'all' */
+  /**
+   * ONNX Runtime session tuning (see {@link SessionOptions}). Idle threads do not spin by default here: the
+   * host steps between stages share the cores with them (1.48× end to end, `bench infer --profile --compare spinning`).
+   * @default { spinning: false, graphOptimization: 'all' }
+   */
   ort?: Pick<SessionOptions, 'spinning' | 'graphOptimization'>;
 }
 
@@ -57,7 +75,7 @@ export type Precision = (typeof PRECISIONS)[number];
 
 /** Per-call options of {@link DensePose.estimate}. */
 export interface EstimateOptions {
-  /** Keep people scoring above this. @default the load-time scoreThreshold (0.5) */
+  /** Keep people scoring above this. @default the load-time scoreThreshold */
   scoreThreshold?: number;
   /** Most people per image. @default the config's detectionsPerImage */
   maxPeople?: number;
@@ -110,14 +128,15 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   await initBackend(options.tfjsBackend ? { backend: options.tfjsBackend } : {});
   const owned = typeof options.model === 'string';
   const config = typeof options.config === 'string' ? loadDensePoseRcnnConfig(options.config) : options.config;
-  const rcnn = typeof options.model === 'string' ? loadModel(options.model, config) : options.model;
+  const rcnn = typeof options.model === 'string' ? loadModel((await resolveModelSource(options.model, options.onProgress ? { onProgress: options.onProgress } : {})).path, config) : options.model;
   const spec = pipelineSpec(rcnn);
   let backend: InferBackend = options.backend ?? 'onnx';
   let runner: StageRunner | undefined;
   let executionProvider = 'tfjs';
   let fallbackReason: string | undefined;
   let graphs: StageGraphs | undefined;
-  const sessionOptions: SessionOptions = { ...options.ort, executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 };
+  // Inference parks idle ORT threads (spinning false): the host steps between stages need the cores.
+  const sessionOptions: SessionOptions = { spinning: false, ...options.ort, executionProvider: options.executionProvider ?? 'cpu', threads: options.threads ?? 0 };
   if (backend === 'onnx') {
     try {
       graphs = exportStages(rcnn);
@@ -133,7 +152,14 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     }
   }
   runner ??= createTfjsStageRunner(rcnn, { disposeModel: owned });
-  const loadTime = { minSize: options.minSize, maxSize: options.maxSize, scoreThreshold: options.scoreThreshold ?? 0.5 };
+  // detectron2's models get detectron2's test-time behaviour: its score threshold and its uint8 resize.
+  const fromDetectron2 = rcnn.config.detectron2 !== undefined;
+  const loadTime = {
+    minSize: options.minSize,
+    maxSize: options.maxSize,
+    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec.box.scoreThresh : 0.5),
+    preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
+  };
   const prepare = {
     ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
     ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
@@ -141,7 +167,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   if (options.precision === 'int8-head' || options.precision === 'int8') {
     if (!graphs) throw new DensePoseError('UNSUPPORTED', `createDensePose: precision "${options.precision}" needs ONNX Runtime (${fallbackReason ?? 'not running'})`);
     const stages: StageName[] = options.precision === 'int8' ? ['body', 'densepose'] : ['densepose'];
-    runner = await withInt8Stages(runner, graphs, stages, spec, options.calibrationImages!, { ...prepare, scoreThreshold: loadTime.scoreThreshold }, sessionOptions);
+    runner = await withInt8Stages(runner, graphs, stages, spec, options.calibrationImages!, { ...prepare, scoreThreshold: loadTime.scoreThreshold, preprocess: loadTime.preprocess }, sessionOptions);
   }
   const pipeline = new DensePosePipeline(spec, runner);
   const batchSize = options.batchSize ?? 4;
@@ -156,6 +182,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
         ...(await pipeline.run(images, {
           ...prepare,
           scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
+          preprocess: loadTime.preprocess,
           ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
           ...(o.profile ? { profile: o.profile } : {}),
         })),

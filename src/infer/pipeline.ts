@@ -142,7 +142,7 @@ export class DensePosePipeline {
     for (let start = 0; start < jobs.length; start += headBatch) {
       const chunk = jobs.slice(start, start + headBatch);
       const input = timed(prof, 'DensePose RoIAlign', () => poolDensePoseRois(dp, (n) => dpMaps.map((t) => imageSlice(t, n)), chunk));
-      const arrays = await timedAsync(prof, 'stage densepose', () => runDensePoseHeadBatched(this.runner, { data: input, shape: [chunk.length, ph, pw, dp.channels] }));
+      const arrays = await timedAsync(prof, 'stage densepose', () => runDensePoseHeadBatched(this.runner, { data: input, shape: [chunk.length, ph, pw, dp.channels] }, dp));
       const boxes = new Float32Array(4 * chunk.length);
       chunk.forEach((job, j) => boxes.set(job.box, 4 * j));
       timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, boxes)).forEach((densepose, j) => {

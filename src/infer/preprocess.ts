@@ -3,6 +3,7 @@
 import { DensePoseError } from '../errors.ts';
 import { checkImageSize } from '../model/image-size.ts';
 import { resizedShape } from '../model/preprocess.ts';
+import { pilResizeBilinear } from './pil-resize.ts';
 import type { PipelineSpec } from './spec.ts';
 
 /** An 8-bit RGB image, row-major interleaved `[height, width, 3]`. */
@@ -18,7 +19,16 @@ export interface PrepareOptions {
   minSize?: number;
   /** Long-side limit. @default spec.input.maxSizeTest */
   maxSize?: number;
+  /**
+   * How images are resized: `float` — bilinear on float values, half-pixel centres (tfjs' resizeBilinear);
+   * `detectron2` — as detectron2's DefaultPredictor on uint8 images: Pillow's BILINEAR (antialiased when
+   * shrinking, rounded to uint8 after each pass), exactly. @default 'float'
+   */
+  preprocess?: PreprocessMode;
 }
+
+export const PREPROCESS_MODES = ['float', 'detectron2'] as const;
+export type PreprocessMode = (typeof PREPROCESS_MODES)[number];
 
 /** A batch of model inputs padded to one size. */
 export interface PreparedBatch {
@@ -58,8 +68,15 @@ export function prepareBatch(images: readonly PixelImage[], spec: PipelineSpec, 
   const inv = spec.input.pixelStd.map((s) => 1 / s);
   // Channel c of the output reads channel src[c] of the RGB input.
   const src = bgr ? [2, 1, 0] : [0, 1, 2];
-  images.forEach((im, n) => {
+  const mode = options.preprocess ?? 'float';
+  if (!(PREPROCESS_MODES as readonly string[]).includes(mode)) throw new DensePoseError('BAD_OPTION', `Unknown preprocess "${mode}". Expected one of: ${PREPROCESS_MODES.join(', ')}.`);
+  images.forEach((original, n) => {
     const [h, w] = sizes[n]!;
+    // detectron2 mode: resize the uint8 pixels as Pillow does; the float pass below is then the identity.
+    const im =
+      mode === 'detectron2' && (h !== original.height || w !== original.width)
+        ? { width: w, height: h, data: pilResizeBilinear(original.data, original.width, original.height, 3, w, h) }
+        : original;
     const { width: W, height: H, data: px } = im;
     const ry = H / h;
     const rx = W / w;

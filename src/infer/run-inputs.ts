@@ -82,6 +82,12 @@ function assignIds(files: readonly string[], known?: ReadonlyMap<string, number>
   return ids;
 }
 
+/** Why `file` failed, without repeating its name (the list shows it already). */
+function reasonFor(e: unknown, file: string): string {
+  if (e instanceof DensePoseError && e.where === file) return e.detail;
+  return e instanceof Error ? e.message : String(e);
+}
+
 /** Output stems unique within the run (`a/x.png`, `b/x.png` → `x`, `x_2`). */
 function uniqueStems(files: readonly string[]): Map<string, string> {
   const used = new Map<string, number>();
@@ -145,12 +151,12 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
     const chunk = images.slice(i, i + batchSize);
     const read = await Promise.all(chunk.map((f) => readImage(f).then((im) => ({ f, im }), (e: unknown) => ({ f, error: e as Error }))));
     const good = read.filter((r): r is { f: string; im: RgbImage } => 'im' in r);
-    for (const r of read) if ('error' in r) report.failed.push({ file: r.f, reason: r.error.message });
+    for (const r of read) if ('error' in r) report.failed.push({ file: r.f, reason: reasonFor(r.error, r.f) });
     let people: DensePosePerson[][] = [];
     try {
       people = good.length > 0 ? await dp.estimate(good.map((g) => g.im)) : [];
     } catch (e) {
-      for (const g of good) report.failed.push({ file: g.f, reason: (e as Error).message });
+      for (const g of good) report.failed.push({ file: g.f, reason: reasonFor(e, g.f) });
       good.length = 0;
     }
     for (let k = 0; k < good.length; k++) {
@@ -197,7 +203,7 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
       // A video that fails midway contributes nothing, so results never describe a partial file.
       report.results.length = before.results;
       report.images.length = before.images;
-      report.failed.push({ file: f, reason: (e as Error).message });
+      report.failed.push({ file: f, reason: reasonFor(e, f) });
     }
     options.onFile?.(f, done++, basename(f));
   }

@@ -3,6 +3,7 @@
 import type { BoxInferenceOptions } from '../model/roi-heads/box-head.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import { INPUT_DEFAULTS } from '../model/preprocess.ts';
+import { type ConfidenceHeadName, confidenceHeadNames } from '../model/densepose/confidence.ts';
 
 /** Version of {@link PipelineSpec}; bump when its meaning changes. */
 export const PIPELINE_SPEC_VERSION = 1;
@@ -52,6 +53,10 @@ export interface PipelineSpec {
     poolerResolution: [number, number];
     poolerSamplingRatio: number;
     poolerAligned: boolean;
+    /** Confidence heads of the zoo's WC/WCM models (extra `densepose` stage outputs, CONFIDENCE_HEADS names); absent: none. */
+    confidences?: ConfidenceHeadName[];
+    /** Added to softplus of the segmentation confidences. @default 0.01 */
+    segmConfidenceEpsilon?: number;
   };
 }
 
@@ -101,6 +106,11 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
       poolerResolution: [...dp.poolerResolution] as [number, number],
       poolerSamplingRatio: dp.poolerSamplingRatio,
       poolerAligned: dp.poolerAligned,
+      ...confidenceSpec(confidenceHeadNames(dp.uvConfidence, dp.segmConfidence), dp.segmConfidenceEpsilon),
     },
   };
+}
+
+function confidenceSpec(names: ConfidenceHeadName[], segmConfidenceEpsilon: number): Pick<PipelineSpec['densepose'], 'confidences' | 'segmConfidenceEpsilon'> {
+  return names.length === 0 ? {} : { confidences: names, segmConfidenceEpsilon };
 }

@@ -2,6 +2,7 @@
 // pipeline (proposals, pooling, NMS, post-processing) is shared and the two backends can be compared.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
+import { CONFIDENCE_HEADS, type ConfidenceHeadName } from '../model/densepose/confidence.ts';
 import { TfExecutor } from '../runtime/tf-executor.ts';
 import type { StageRunner } from './pipeline.ts';
 import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, DENSEPOSE_OUTPUTS, LEVELS, type StageName } from './stage-names.ts';
@@ -29,7 +30,9 @@ export function createTfjsStageRunner(rcnn: DensePoseRcnn, options: { disposeMod
     },
     densepose: (x) => {
       const o = densepose.forwardHead(ex, x);
-      return { [DENSEPOSE_OUTPUTS[0]]: o.coarseSegm, [DENSEPOSE_OUTPUTS[1]]: o.fineSegm, [DENSEPOSE_OUTPUTS[2]]: o.u, [DENSEPOSE_OUTPUTS[3]]: o.v };
+      const out: Record<string, tf.Tensor> = { [DENSEPOSE_OUTPUTS[0]]: o.coarseSegm, [DENSEPOSE_OUTPUTS[1]]: o.fineSegm, [DENSEPOSE_OUTPUTS[2]]: o.u, [DENSEPOSE_OUTPUTS[3]]: o.v };
+      for (const [name, t] of Object.entries(o.confidences ?? {})) out[CONFIDENCE_HEADS[name as ConfidenceHeadName]] = t;
+      return out;
     },
   };
   const inputName: Record<StageName, string> = { body: 'image', boxHead: 'pooled', densepose: 'pooled' };

@@ -77,9 +77,16 @@ export interface TrainConfig {
   seed: number;
   /** Weights to start from (safetensors), e.g. a converted detectron2 checkpoint. */
   init?: string;
+  /**
+   * What computes losses and gradients: `onnx` = forward + backward graphs on ONNX Runtime (native, fast),
+   * `tfjs` = the TensorFlow.js reference. Optimiser, schedule, checkpoints and data are the same. @default 'onnx'
+   */
+  engine: TrainEngine;
 }
 
 export const TRAIN_MODES = ['end2end', 'head'] as const;
+export const TRAIN_ENGINES = ['onnx', 'tfjs'] as const;
+export type TrainEngine = (typeof TRAIN_ENGINES)[number];
 
 const SOLVER_DEFAULTS: SolverConfig = {
   baseLr: 0.01,
@@ -105,7 +112,7 @@ const INPUT_DEFAULTS: InputConfig = {
   colorJitter: 0.2,
 };
 
-const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'name', 'comment'] as const;
+const TOP_KEYS = ['model', 'mode', 'data', 'val', 'valImages', 'evalPeriod', 'logPeriod', 'solver', 'input', 'seed', 'init', 'engine', 'name', 'comment'] as const;
 const DATA_KEYS = ['path', 'ratio', 'lossWeight', 'targets'] as const;
 /** Sizes beyond this are typos (a 100000-pixel side would not fit in memory anyway). */
 const MAX_SIDE = 16384;
@@ -190,6 +197,8 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     if (!isObject(v)) throw new DensePoseError('BAD_CONFIG', `"${key}" must be an object`, { where });
     checkKeys(v, key, valid, where);
   }
+  const engine = raw.engine ?? 'onnx';
+  if (!(TRAIN_ENGINES as readonly string[]).includes(engine)) throw new DensePoseError('BAD_CONFIG', `Unknown engine "${engine}". Expected one of: ${TRAIN_ENGINES.join(', ')}.`, { where });
   const solver = { ...SOLVER_DEFAULTS, ...(raw.solver ?? {}) };
   const input = { ...INPUT_DEFAULTS, ...(raw.input ?? {}) };
   checkSolver(solver, where);
@@ -215,6 +224,7 @@ export function resolveTrainConfig(raw: Partial<TrainConfig> & { model?: unknown
     input,
     seed: raw.seed ?? 0,
     init: raw.init ? resolve(baseDir, raw.init) : undefined,
+    engine,
   };
 }
 

@@ -10,6 +10,7 @@ import type { TrainSample } from './sample.ts';
 import { learningRate } from './schedule.ts';
 import { Sgd } from './sgd.ts';
 import type { SolverConfig } from './config.ts';
+import { gradientTensors, type GradientTrainable } from './onnx/onnx-trainer.ts';
 
 /** What the loop trains: a module and a function from a batch to named scalar losses. */
 export interface TrainableModel {
@@ -19,7 +20,8 @@ export interface TrainableModel {
 }
 
 export interface LoopOptions {
-  model: TrainableModel;
+  /** tfjs: losses to differentiate with `tf.variableGrads`; ONNX Runtime: a model that brings its own gradients. */
+  model: TrainableModel | GradientTrainable;
   /** Batches as a pure function of the iteration (see DataLoader). */
   loader: { batch(iteration: number): Promise<TrainSample[]> };
   solver: SolverConfig;
@@ -109,26 +111,11 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
       const batch = await o.loader.batch(it);
       assertBatchHasImages(batch, it);
       const lr = learningRate(it, o.solver);
-      let terms: Record<string, tf.Scalar> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        terms = o.model.lossTerms(batch, it);
-        for (const t of Object.values(terms)) tf.keep(t);
-        const all = Object.values(terms);
-        return all.length ? (tf.addN(all) as tf.Scalar) : tf.scalar(0);
-      }, vars);
-      const losses: Record<string, number> = {};
-      for (const [k, t] of Object.entries(terms)) {
-        losses[k] = t.dataSync()[0]!;
-        t.dispose();
-      }
-      const total = value.dataSync()[0]!;
-      value.dispose();
-      if (!Number.isFinite(total)) tf.dispose(grads);
+      const { losses, total, byName } = await batchGradients(o.model, batch, it, vars, nameOfVar);
+      if (!Number.isFinite(total)) tf.dispose([...byName.values()]);
       assertFiniteStep({ iteration: it, total, losses, lastFinite, lastCheckpoint });
-      const byName = new Map<string, tf.Tensor>();
-      for (const [vn, g] of Object.entries(grads)) byName.set(nameOfVar.get(vn) ?? vn, g);
       const { gradNorm } = sgd.step(params, byName, lr);
-      tf.dispose(grads);
+      tf.dispose([...byName.values()]);
       assertFiniteStep({ iteration: it, total, gradNorm, losses, lastFinite, lastCheckpoint });
       lastFinite = losses;
       if ((it + 1) % logPeriod === 0 || it === start) {
@@ -154,4 +141,36 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
   } finally {
     sgd.dispose();
   }
+}
+
+/** Losses and gradients (tfjs tensors by parameter name, the caller disposes) of one batch on either engine. */
+async function batchGradients(
+  model: TrainableModel | GradientTrainable,
+  batch: TrainSample[],
+  it: number,
+  vars: tf.Variable[],
+  nameOfVar: ReadonlyMap<string, string>,
+): Promise<{ losses: Record<string, number>; total: number; byName: Map<string, tf.Tensor> }> {
+  if ('gradients' in model) {
+    const r = await model.gradients(batch, it);
+    const total = Object.values(r.losses).reduce((a, b) => a + b, 0);
+    return { losses: r.losses, total, byName: gradientTensors(model.module, r.grads) };
+  }
+  let terms: Record<string, tf.Scalar> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    terms = model.lossTerms(batch, it);
+    for (const t of Object.values(terms)) tf.keep(t);
+    const all = Object.values(terms);
+    return all.length ? (tf.addN(all) as tf.Scalar) : tf.scalar(0);
+  }, vars);
+  const losses: Record<string, number> = {};
+  for (const [k, t] of Object.entries(terms)) {
+    losses[k] = t.dataSync()[0]!;
+    t.dispose();
+  }
+  const total = value.dataSync()[0]!;
+  value.dispose();
+  const byName = new Map<string, tf.Tensor>();
+  for (const [vn, g] of Object.entries(grads)) byName.set(nameOfVar.get(vn) ?? vn, g);
+  return { losses, total, byName };
 }

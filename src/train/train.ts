@@ -6,7 +6,9 @@ import { buildDensePoseRcnn, type DensePoseRcnn } from '../model/densepose-rcnn.
 import { loadCheckpoint, saveCheckpoint } from '../runtime/checkpoint/index.ts';
 import { seedInit } from '../runtime/layers.ts';
 import { initBackend, type BackendName } from '../runtime/backend.ts';
-import type { TrainConfig } from './config.ts';
+import type { TrainConfig, TrainEngine } from './config.ts';
+import { OnnxRcnnTrainer } from './onnx/onnx-trainer.ts';
+import type { ExecutionProvider } from '../runtime/onnx/session.ts';
 import { loadTrainingSet } from './datasets.ts';
 import { DataLoader } from './loader.ts';
 import { runTrainingLoop, type LoopResult } from './loop.ts';
@@ -30,8 +32,12 @@ export interface TrainOptions {
   symmetry?: FlipSymmetry;
   /** Validation hook (bbox/DensePose AP on a val set), called every `evalPeriod` iterations. */
   validate?: (rcnn: DensePoseRcnn, iteration: number) => Promise<Record<string, number>>;
-  /** tfjs backend. @default wasm */
+  /** tfjs backend (the tfjs engine, the optimiser's arithmetic, validation). @default wasm */
   backend?: BackendName;
+  /** Overrides the config's `engine`. */
+  engine?: TrainEngine;
+  /** ONNX Runtime execution provider of the onnx engine (CPU fallback as for inference). @default 'cpu' */
+  executionProvider?: ExecutionProvider;
 }
 
 export interface TrainResult extends LoopResult {
@@ -59,7 +65,9 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
     augment: { minSizes: config.input.minSizeTrain, maxSize: config.input.maxSizeTrain, flipProbability: config.input.flipProbability, colorJitter: config.input.colorJitter },
     onBadImage: (file, e) => options.onBadImage?.(file, e.message),
   });
-  const trainable = rcnnTrainable(rcnn, { mode: config.mode, seed: config.seed, datasetLossWeights: config.data.map((d) => d.lossWeight ?? 1) });
+  const trainOptions = { mode: config.mode, seed: config.seed, datasetLossWeights: config.data.map((d) => d.lossWeight ?? 1) };
+  const engine = options.engine ?? config.engine ?? 'onnx';
+  const trainable = engine === 'onnx' ? new OnnxRcnnTrainer(rcnn, trainOptions, { executionProvider: options.executionProvider }) : rcnnTrainable(rcnn, trainOptions);
   rcnn.model.train();
   const result = await runTrainingLoop({
     model: trainable,
@@ -77,7 +85,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
         ? () => validateRcnn(rcnn, config.val!, { minSizeTest: config.input.minSizeTest, maxSizeTest: config.input.maxSizeTest, maxImages: config.valImages })
         : undefined,
     metadata: { config: JSON.stringify(modelConfig) },
-  });
+  }).finally(() => ('dispose' in trainable ? trainable.dispose() : undefined));
   rcnn.model.eval();
   // The model file users run: parameters only, with the model config, as `createDensePose` reads it.
   if (result.stopped === 'finished') await saveCheckpoint(join(options.out, 'model_final.safetensors'), rcnn.model, { config: JSON.stringify(modelConfig) });

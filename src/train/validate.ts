@@ -25,6 +25,8 @@ export interface ValidateOptions {
   maxImages?: number;
   /** Body model for GPS; default: `<val>/body` when present (DensePose AP is skipped without one). */
   body?: BodyModel;
+  /** Also GPSm AP and the ARs (`bboxAR`, `gpsAR`, `gpsmAP`, `gpsmAR`). @default false */
+  full?: boolean;
 }
 
 /** Box-size IUV planes `[3,h,w]` resampled (nearest) from a box-size result in model-input pixels. */
@@ -95,10 +97,16 @@ export async function validateRcnn(rcnn: DensePoseRcnn, valPath: string, options
   const bbox = evaluateDetections(subset, results as LoadedResult[], 'bbox');
   scores.bboxAP = bbox.stats[0]!;
   scores.bboxAP50 = bbox.stats[1]!;
+  if (options.full) scores.bboxAR = bbox.stats[8]!; // AR@100
   if (body) {
-    const dp = evaluateDensePose(subset, results, body, { modes: ['gps'] });
+    const dp = evaluateDensePose(subset, results, body, { modes: options.full ? ['gps', 'gpsm'] : ['gps'] });
     scores.gpsAP = dp.gps?.stats[0] ?? 0;
     scores.gpsAP50 = dp.gps?.stats[1] ?? 0;
+    if (options.full) {
+      scores.gpsAR = dp.gps?.named.AR ?? 0;
+      scores.gpsmAP = dp.gpsm?.stats[0] ?? 0;
+      scores.gpsmAR = dp.gpsm?.named.AR ?? 0;
+    }
   }
   return scores;
 }

@@ -98,7 +98,7 @@ describe('point report', () => {
     const meta = await sharp(join(dir, 'confusion.png')).metadata();
     expect(meta.width).toBeGreaterThan(25 * 28);
     expect(meta.height).toBeGreaterThan(24 * 28);
-    await expect(evalCommand(['--gt', join(dir, 'gt.json'), '--pred', join(dir, 'pred.json'), '--report', 'pixels'])).rejects.toThrow(/Unknown eval report \(--report\) "pixels"\. Expected one of: points\./);
+    await expect(evalCommand(['--gt', join(dir, 'gt.json'), '--pred', join(dir, 'pred.json'), '--report', 'pixels'])).rejects.toThrow(/Unknown --report "pixels"\. Expected one of: points/);
     expect(FINE_PART_NAMES.length).toBe(25);
   });
 });

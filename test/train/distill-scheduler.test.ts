@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveShard } from '../../src/train/distill/options.ts';
+import { rebaseDensePaths, type PseudoLabelSet } from '../../src/train/distill/pseudo-set.ts';
 import { syntheticImage, tinyModelFile } from '../infer/helpers.ts';
 
 const BIN = resolve('bin/densepose.js');
@@ -35,6 +36,15 @@ describe('resolveShard', () => {
     expect(() => resolveShard(undefined, undefined, { SLURM_ARRAY_TASK_ID: '11', SLURM_ARRAY_TASK_MIN: '10', SLURM_ARRAY_TASK_STEP: '2', SLURM_ARRAY_TASK_COUNT: '3' })).toThrow(/not on the array's range/);
     expect(() => resolveShard(undefined, 3, {})).toThrow(/--shard-count: needs a scheduler array index/);
     expect(() => resolveShard('0/2', 2, {})).toThrow(/--shard i\/n already gives the count/);
+  });
+});
+
+describe('rebaseDensePaths', () => {
+  it('re-points dp_dense paths for a merged file written in another folder', () => {
+    const set = { images: [], categories: [], distill: {} as never, annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 1, 1], area: 1, iscrowd: 0, dp_dense: { iuv: 'dense/000001-0.png', region: [0, 0, 1, 1] } }] } as unknown as PseudoLabelSet;
+    expect(rebaseDensePaths(set, '/x/shards', '/x/shards')).toBe(set);
+    expect(rebaseDensePaths(set, '/x/shards', '/x/final').annotations[0]!.dp_dense!.iuv).toBe('../shards/dense/000001-0.png');
+    expect(rebaseDensePaths(set, '/x/shards', '/x').annotations[0]!.dp_dense!.iuv).toBe('shards/dense/000001-0.png');
   });
 });
 

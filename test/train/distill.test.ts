@@ -156,7 +156,7 @@ describe('distill CLI bad input', () => {
       await expect(distillCommand(['--teacher', teacher, '--images', images, '--out', join(dir, 'x.json'), '--shard', bad])).rejects.toThrow(/--shard: .* expected i\/n with integers 0 ≤ i < n/);
     }
     await expect(distillCommand(['--teacher', teacher, '--images', images, '--out', join(dir, 'x.json'), '--transforms', 'flip,rotate'])).rejects.toThrow(/unknown transform "rotate"\. Expected .*flip, scales=N/);
-    await expect(distillCommand(['--teacher', teacher, '--images', images, '--out', join(dir, 'x.json'), '--score', '2'])).rejects.toThrow(/--score must be in \[0, 1\]/);
+    await expect(distillCommand(['--teacher', teacher, '--images', images, '--out', join(dir, 'x.json'), '--score', '2'])).rejects.toThrow(/--score must be a number in 0\.\.1, got "2"/);
     await expect(distillCommand(['--teacher', teacher, '--images', join(dir, 'whole.json'), '--out', join(dir, 'x.json')])).rejects.toThrow(/--images must be a folder/);
     await expect(distillCommand(['merge', '--out', join(dir, 'x.json')])).rejects.toThrow(/give the shard files/);
     await expect(distillCommand(['merge', join(images, 'notes.txt'), '--out', join(dir, 'x.json')])).rejects.toThrow(/notes\.txt: malformed JSON/);

@@ -11,6 +11,9 @@ import { loadCocoJson } from '../../data/coco.ts';
 import { basename, join } from 'node:path';
 import { EXIT } from '../exit-codes.ts';
 import { catchInterrupts } from '../interrupt.ts';
+import { PREPROCESS_MODES } from '../../infer/preprocess.ts';
+import { looksLikeModelName } from '../../zoo/index.ts';
+import { pullProgressBar } from './models.ts';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
@@ -26,11 +29,15 @@ Images named by integers (COCO file names) keep them as image_id; otherwise ids 
 Unreadable inputs are skipped, listed at the end, and make the exit code 1.
 
 Options:
-  --model FILE        model file (safetensors with its config) (default ${DEFAULT_MODEL})
+  --model FILE|NAME   model file (safetensors with its config), or a zoo model name such as R_50_FPN_s1x
+                      (downloaded and converted once; "densepose models list") (default ${DEFAULT_MODEL})
   --config FILE       model config JSON overriding the one in the model file
   --out DIR           output folder (required)
   --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
-  --score S           keep people scoring above S (default 0.5)
+  --score S           keep people scoring above S (default: the config's for detectron2 models, e.g.
+                      0.05 for the zoo; 0.5 for ours)
+  --preprocess P      image resize: detectron2 (Pillow's uint8 bilinear, as DefaultPredictor) | float
+                      (default: detectron2 for detectron2 models, else float)
   --video-fps N       resample videos to N frames per second (default: the video's rate)
   --backend B         ${INFER_BACKENDS.join(' | ')} (default onnx)
   --ep NAME           ONNX Runtime execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
@@ -48,7 +55,7 @@ Options:
 export async function inferCommand(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt', 'precision', 'calibrate'], flags: ['no-iuv', 'quiet', 'help'] },
+    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt', 'precision', 'calibrate'], flags: ['no-iuv', 'quiet', 'help'] },
     'infer',
   );
   if (optFlag(args, 'help')) {
@@ -58,14 +65,16 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out');
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
-  if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
-  if (statSync(model).isDirectory()) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors), not a folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
+  if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
+  if (existsSync(model) && statSync(model).isDirectory()) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors), not a folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
   const backend = optChoice(args, 'backend', INFER_BACKENDS, 'onnx');
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS, 'cpu');
-  const score = optNumber(args, 'score', 0.5, 'infer', { min: 0, max: 1 });
+  // unset: the model's own threshold (the config's, 0.05 for detectron2 zoo models)
+  const score = optOptionalNumber(args, 'score', { min: 0, max: 1 });
+  const preprocess = optChoice(args, 'preprocess', PREPROCESS_MODES);
   const fps = optOptionalNumber(args, 'video-fps', { min: 0, minExclusive: true, max: 1000 });
   const minSize = optOptionalNumber(args, 'min-size', { integer: true, min: 8, max: 16384 });
   const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
@@ -83,7 +92,9 @@ export async function inferCommand(argv: string[]): Promise<number> {
     ...(config ? { config } : {}),
     backend,
     executionProvider: ep,
-    scoreThreshold: score,
+    ...(score !== undefined ? { scoreThreshold: score } : {}),
+    ...(preprocess !== undefined ? { preprocess } : {}),
+    ...(optFlag(args, 'quiet') ? {} : { onProgress: pullProgressBar(model) }),
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),

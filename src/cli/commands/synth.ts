@@ -10,7 +10,8 @@ const HELP = `Usage:
 
 Renders a synthetic COCO-DensePose data set: DIR/images/*.png, DIR/annotations.json (boxes, RLE
 masks, 17 keypoints, ~100 DensePose points and 14 part masks per person), DIR/iuv/*.png (dense
-ground truth: R, G, B = I, U·255, V·255) and DIR/body/ (evaluation body: SMPL_subdiv.mat,
+ground truth: R, G, B = I, U·255, V·255; each person's "dp_dense" points at its pixels, so training
+learns from every pixel: docs/dense-targets.md) and DIR/body/ (evaluation body: SMPL_subdiv.mat,
 SMPL_SUBDIV_TRANSFORM.mat, Pdist_matrix.pkl). Same seed, same bytes.
 
 Options:

@@ -54,6 +54,8 @@ export class DensePoseBranch extends Module {
         stlFactor: c.stlFactor,
         stlKernel: c.stlKernel,
         upScale: c.upScale,
+        uvConfidence: c.uvConfidence,
+        segmConfidence: c.segmConfidence,
       }),
     );
   }

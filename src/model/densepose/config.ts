@@ -9,6 +9,13 @@ export const UPSAMPLE_KINDS = ['deconv', 'stl'] as const;
 export type UpsampleKind = (typeof UPSAMPLE_KINDS)[number];
 
 export const NORM_KINDS = ['', 'GN'] as const;
+
+/**
+ * UV confidence model (detectron2 `UV_CONFIDENCE.TYPE`, Neverova et al. 2019): '' none; `iid_iso` (the zoo's
+ * WC1 models) predicts σ₂; `indep_aniso` (WC2) predicts σ₂, κ_u, κ_v.
+ */
+export const UV_CONFIDENCE_KINDS = ['', 'iid_iso', 'indep_aniso'] as const;
+export type UvConfidenceKind = (typeof UV_CONFIDENCE_KINDS)[number];
 export type HeadNorm = (typeof NORM_KINDS)[number];
 
 /** ASPP block of the paper's head (and the options detectron2's DeepLab head fixes). */
@@ -81,6 +88,12 @@ export interface DensePoseHeadConfig {
   numCoarseSegmChannels: 2 | 15;
   /** Charts; I/U/V have numPatches + 1 channels. @default 24 */
   numPatches: number;
+  /** UV confidence outputs (`UV_CONFIDENCE.ENABLED` + `TYPE`). @default '' */
+  uvConfidence: UvConfidenceKind;
+  /** Fine and coarse segmentation confidences (`SEGM_CONFIDENCE.ENABLED`, the zoo's …M models). @default false */
+  segmConfidence: boolean;
+  /** `SEGM_CONFIDENCE.EPSILON`: added to the softplus of the segmentation confidences. @default 0.01 */
+  segmConfidenceEpsilon: number;
   lossWeights: DensePoseLossWeights;
 }
 
@@ -107,6 +120,9 @@ export const DEFAULT_DENSEPOSE_CONFIG: Readonly<DensePoseHeadConfig> = Object.fr
   upScale: 2,
   numCoarseSegmChannels: 2,
   numPatches: 24,
+  uvConfidence: '',
+  segmConfidence: false,
+  segmConfidenceEpsilon: 0.01,
   lossWeights: { segm: 5.0, part: 1.0, points: 0.01 },
 } satisfies DensePoseHeadConfig) as Readonly<DensePoseHeadConfig>;
 
@@ -114,7 +130,11 @@ export const DEFAULT_DENSEPOSE_CONFIG: Readonly<DensePoseHeadConfig> = Object.fr
 export const DENSEPOSE_PRESETS = {
   /** detectron2 `densepose_rcnn_R_50_FPN_s1x`: decoder, RoIAlign 28×28 → 112×112, S 2 ch. */
   detectron2: {},
-  /** Original DensePose-RCNN: 14×14 from the box's FPN level → 56×56, S 15 ch, weights S 2 / I 0.3 / UV 0.1. */
+  /**
+   * Original DensePose-RCNN: 14×14 from the box's FPN level → 56×56, S 15 ch, weights S 2 / I 0.3 / UV 0.1.
+   * Pools aligned (ROIAlignV2), unlike detectron2's `densepose_rcnn_*_legacy` yaml (ROIAlign, aligned=False):
+   * the zoo's legacy configs (configs/densepose_rcnn_R_*_FPN_s1x_legacy.json) set `poolerAligned: false`.
+   */
   legacy: {
     decoder: false,
     poolerResolution: [14, 14],
@@ -190,6 +210,9 @@ export function validateDensePoseConfig(c: DensePoseHeadConfig, where = 'densepo
   oneOf(c.decoderNorm, `${where}.decoderNorm`, NORM_KINDS);
   oneOf(c.deeplabNorm, `${where}.deeplabNorm`, NORM_KINDS);
   oneOf(c.aspp.norm, `${where}.aspp.norm`, NORM_KINDS);
+  oneOf(c.uvConfidence, `${where}.uvConfidence`, UV_CONFIDENCE_KINDS);
+  if (typeof c.segmConfidence !== 'boolean') throw new DensePoseError('BAD_CONFIG', `${where}.segmConfidence must be true or false, got ${JSON.stringify(c.segmConfidence)}`);
+  if (typeof c.segmConfidenceEpsilon !== 'number' || !(c.segmConfidenceEpsilon >= 0)) throw new DensePoseError('BAD_CONFIG', `${where}.segmConfidenceEpsilon must be a number ≥ 0, got ${JSON.stringify(c.segmConfidenceEpsilon)}`);
   if (c.numCoarseSegmChannels !== 2 && c.numCoarseSegmChannels !== 15) throw unknownValue(`${where}.numCoarseSegmChannels`, String(c.numCoarseSegmChannels), ['2', '15'], 'BAD_CONFIG');
   if (c.aspp.rates.length === 0) throw new DensePoseError('BAD_CONFIG', `${where}.aspp.rates must list at least one dilation rate`);
   c.aspp.rates.forEach((r, i) => positiveInt(r, `${where}.aspp.rates[${i}]`));

@@ -27,10 +27,10 @@ export async function estimateDensePose(branch: DensePoseBranch, ex: Executor<tf
   if (prepared.index.length === 0) return { results, skipped: prepared.skipped };
   const out = tf.tidy(() => ({ ...branch.forward(ex, fpn, prepared.boxes) })) as ChartOutputs<tf.Tensor>;
   try {
-    const arrays = await chartOutputsToArrays(out);
+    const arrays = await chartOutputsToArrays(out, branch.config.segmConfidenceEpsilon);
     chartOutputsToResults(arrays, prepared.boxes).forEach((r, j) => (results[prepared.index[j]!] = r));
   } finally {
-    tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v]);
+    tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v, ...Object.values(out.confidences ?? {})]);
   }
   return { results, skipped: prepared.skipped };
 }

@@ -1,7 +1,16 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { densePoseMapToJson, type DensePoseJsonOptions, type DensePoseMapJson } from '../../data/densepose-json.ts';
 import { DensePoseError } from '../../errors.ts';
+import { applyConfidences, type ConfidenceArrays, type ConfidenceHeadName } from './confidence.ts';
 import type { ChartOutputs } from './predictor.ts';
+
+/**
+ * Per-pixel confidences at box size (`[h,w]` row-major), only those the model has (detectron2's
+ * `DensePoseChartResultWithConfidences`): `sigma2`, `kappaU`, `kappaV` read from the pixel's chart
+ * channel (0 on background); `fineSegm`, `coarseSegm` everywhere. `sigma1` is never produced by
+ * detectron2's predictors and so never set here.
+ */
+export type DensePoseConfidence = Partial<Record<'sigma1' | ConfidenceHeadName, Float32Array>>;
 
 /**
  * One person's DensePose at box size, as detectron2's chart converter makes it: row-major `[h,w]` planes.
@@ -13,6 +22,8 @@ export interface DensePoseResult {
   labels: Uint8Array;
   u: Float32Array;
   v: Float32Array;
+  /** Confidence maps of WC/WCM models; absent for the others. */
+  confidence?: DensePoseConfidence;
   /** Interleaved `[h,w,3]` uint8 (I, U·255, V·255), quantised like detectron2 (clamp to 0..255, truncate). */
   toIUV(): Uint8Array;
   /** `JSON.stringify` form: the challenge's `uv_shape` + `uv_data` (base64 PNG of `toIUV()`), or plain arrays with `{ iuv: 'arrays' }`. */
@@ -32,21 +43,32 @@ export interface ChartArrays {
   /** Channels of coarseSegm (2 or 15) and of the others (25). */
   segmChannels: number;
   patchChannels: number;
+  /** Confidence maps after {@link applyConfidences} (per chart: patchChannels; segmentation: 1 channel). */
+  confidences?: ConfidenceArrays;
 }
 
-export async function chartOutputsToArrays(out: ChartOutputs<tf.Tensor>): Promise<ChartArrays> {
+/** Read chart outputs back; confidences (if any) are post-processed as detectron2 does, with `segmConfidenceEpsilon`. */
+export async function chartOutputsToArrays(out: ChartOutputs<tf.Tensor>, segmConfidenceEpsilon = 0.01): Promise<ChartArrays> {
   const [k, h, w, s] = out.coarseSegm.shape as [number, number, number, number];
   const [coarseSegm, fineSegm, u, v] = (await Promise.all([out.coarseSegm.data(), out.fineSegm.data(), out.u.data(), out.v.data()])) as Float32Array[];
-  return { coarseSegm: coarseSegm!, fineSegm: fineSegm!, u: u!, v: v!, count: k, height: h, width: w, segmChannels: s, patchChannels: out.fineSegm.shape[3]! };
+  const arrays: ChartArrays = { coarseSegm: coarseSegm!, fineSegm: fineSegm!, u: u!, v: v!, count: k, height: h, width: w, segmChannels: s, patchChannels: out.fineSegm.shape[3]! };
+  const heads = Object.entries(out.confidences ?? {}) as [ConfidenceHeadName, tf.Tensor][];
+  if (heads.length > 0) {
+    const raw: ConfidenceArrays = {};
+    for (const [name, t] of heads) raw[name] = (await t.data()) as Float32Array;
+    arrays.confidences = applyConfidences(arrays, raw, segmConfidenceEpsilon);
+  }
+  return arrays;
 }
 
-export function makeDensePoseResult(width: number, height: number, labels: Uint8Array, u: Float32Array, v: Float32Array): DensePoseResult {
+export function makeDensePoseResult(width: number, height: number, labels: Uint8Array, u: Float32Array, v: Float32Array, confidence?: DensePoseConfidence): DensePoseResult {
   return {
     width,
     height,
     labels,
     u,
     v,
+    ...(confidence ? { confidence } : {}),
     toIUV(): Uint8Array {
       const n = width * height;
       const out = new Uint8Array(3 * n);
@@ -148,6 +170,10 @@ export function chartToResult(out: ChartArrays, k: number, box: ArrayLike<number
   const u = new Float32Array(w * h);
   const v = new Float32Array(w * h);
   const base = k * H * W;
+  // Confidences: per-chart maps read at the label's channel, 1-channel (segmentation) maps everywhere.
+  const conf = out.confidences ?? {};
+  const perChart = (['sigma2', 'kappaU', 'kappaV'] as const).filter((n) => conf[n]).map((n) => [n, conf[n]!, new Float32Array(w * h)] as const);
+  const perPixel = (['fineSegm', 'coarseSegm'] as const).filter((n) => conf[n]).map((n) => [n, conf[n]!, new Float32Array(w * h)] as const);
   const bilinear = (data: Float32Array, C: number, o00: number, o01: number, o10: number, o11: number, ly0: number, ly1: number, lx0: number, lx1: number, c: number): number =>
     ly0 * (lx0 * data[o00 * C + c]! + lx1 * data[o01 * C + c]!) + ly1 * (lx0 * data[o10 * C + c]! + lx1 * data[o11 * C + c]!);
   for (let y = 0; y < h; y++) {
@@ -162,6 +188,7 @@ export function chartToResult(out: ChartArrays, k: number, box: ArrayLike<number
       const o11 = r1 + tx.i1[x]!;
       const lx0 = tx.l0[x]!;
       const lx1 = tx.l1[x]!;
+      for (const [, data, plane] of perPixel) plane[y * w + x] = bilinear(data, 1, o00, o01, o10, o11, ly0, ly1, lx0, lx1, 0);
       // argmax keeps the first maximum, like torch.argmax.
       let best = Math.fround(bilinear(out.coarseSegm, S, o00, o01, o10, o11, ly0, ly1, lx0, lx1, 0));
       let fg = false;
@@ -187,9 +214,12 @@ export function chartToResult(out: ChartArrays, k: number, box: ArrayLike<number
       labels[i] = label;
       u[i] = bilinear(out.u, P, o00, o01, o10, o11, ly0, ly1, lx0, lx1, label);
       v[i] = bilinear(out.v, P, o00, o01, o10, o11, ly0, ly1, lx0, lx1, label);
+      for (const [, data, plane] of perChart) plane[i] = bilinear(data, P, o00, o01, o10, o11, ly0, ly1, lx0, lx1, label);
     }
   }
-  return makeDensePoseResult(w, h, labels, u, v);
+  const planes = [...perChart, ...perPixel];
+  const confidence = planes.length > 0 ? (Object.fromEntries(planes.map(([n, , p]) => [n, p])) as DensePoseConfidence) : undefined;
+  return makeDensePoseResult(w, h, labels, u, v, confidence);
 }
 
 /** {@link chartToResult} for every box (`boxes` `[K,4]` xyxy, same order as the outputs). */

@@ -1,7 +1,8 @@
 import type { Executor } from '../../runtime/executor.ts';
 import { Conv2d, ConvTranspose2d } from '../../runtime/layers.ts';
 import { Module } from '../../runtime/module.ts';
-import type { UpsampleKind } from './config.ts';
+import type { UpsampleKind, UvConfidenceKind } from './config.ts';
+import { CONFIDENCE_HEADS, type ConfidenceHeadName, confidenceHeadNames } from './confidence.ts';
 
 /**
  * The predictor's four maps, NHWC (detectron2's `DensePoseChartPredictorOutput` is NCHW):
@@ -14,9 +15,16 @@ export interface ChartOutputs<T> {
   fineSegm: T;
   u: T;
   v: T;
+  /**
+   * Confidence maps of the zoo's WC/WCM models, raw (upsampled like the others, no activation), NHWC:
+   * `sigma2`, `kappaU`, `kappaV` `[K,Hout,Wout,P+1]` per chart; `fineSegm`, `coarseSegm` `[K,Hout,Wout,1]`.
+   * Only those the model has. {@link applyConfidences} (./confidence.ts) turns them into detectron2's outputs.
+   */
+  confidences?: Partial<Record<ConfidenceHeadName, T>>;
 }
 
 export const CHART_OUTPUT_NAMES = ['coarseSegm', 'fineSegm', 'u', 'v'] as const;
+
 
 export interface ChartPredictorOptions {
   inChannels: number;
@@ -34,6 +42,10 @@ export interface ChartPredictorOptions {
   stlKernel?: number;
   /** Bilinear ×upScale after the upsampler; 1 = none. @default 2 */
   upScale?: number;
+  /** UV confidence heads (detectron2 `DensePoseChartConfidencePredictorMixin`). @default '' */
+  uvConfidence?: UvConfidenceKind;
+  /** Fine/coarse segmentation confidence heads (1 channel each). @default false */
+  segmConfidence?: boolean;
 }
 
 /**
@@ -43,7 +55,8 @@ export interface ChartPredictorOptions {
  * `u`, `v`), then depth-to-space (tf/ONNX `DCR` order): r× resolution, no deconvolution, no checkerboard.
  */
 export class ChartPredictor extends Module {
-  readonly layers: Record<keyof ChartOutputs<unknown>, Conv2d | ConvTranspose2d>;
+  readonly layers: Record<(typeof CHART_OUTPUT_NAMES)[number], Conv2d | ConvTranspose2d>;
+  readonly confidenceLayers: Partial<Record<ConfidenceHeadName, Conv2d | ConvTranspose2d>> = {};
   readonly upsample: UpsampleKind;
   readonly r: number;
   readonly upScale: number;
@@ -63,6 +76,9 @@ export class ChartPredictor extends Module {
       return this.addModule(name, new Conv2d({ inChannels: options.inChannels, outChannels: out * this.r * this.r, kernel: k, padding: k >> 1 }));
     };
     this.layers = { coarseSegm: make('ann_index', s), fineSegm: make('index_uv', p), u: make('u', p), v: make('v', p) };
+    for (const name of confidenceHeadNames(options.uvConfidence ?? '', options.segmConfidence ?? false)) {
+      this.confidenceLayers[name] = make(CONFIDENCE_HEADS[name], name === 'fineSegm' || name === 'coarseSegm' ? 1 : p);
+    }
   }
 
   forward<T>(ex: Executor<T>, x: T): ChartOutputs<T> {
@@ -72,6 +88,9 @@ export class ChartPredictor extends Module {
       return this.upScale === 1 ? y : ex.resize(y, { mode: 'bilinear', scale: this.upScale });
     };
     const l = this.layers;
-    return { coarseSegm: one(l.coarseSegm), fineSegm: one(l.fineSegm), u: one(l.u), v: one(l.v) };
+    const out: ChartOutputs<T> = { coarseSegm: one(l.coarseSegm), fineSegm: one(l.fineSegm), u: one(l.u), v: one(l.v) };
+    const heads = Object.entries(this.confidenceLayers) as [ConfidenceHeadName, Conv2d | ConvTranspose2d][];
+    if (heads.length > 0) out.confidences = Object.fromEntries(heads.map(([name, layer]) => [name, one(layer)]));
+    return out;
   }
 }

@@ -38,8 +38,37 @@ export interface OnnxExecutorOptions {
   trainableInputs?: boolean;
 }
 
+const RECORDED_OPS = [
+  'conv2d',
+  'conv2dTranspose',
+  'linear',
+  'flatten',
+  'relu',
+  'sigmoid',
+  'add',
+  'mul',
+  'concatChannels',
+  'softmaxChannels',
+  'frozenBatchNorm',
+  'groupNorm',
+  'maxPool',
+  'globalAvgPool',
+  'resize',
+  'resizeLike',
+  'depthToSpace',
+] as const;
+
 /** How a parameter's values go into the graph. */
 type WeightLayout = 'asis' | 'oihw' | 'c11';
+
+/**
+ * A trainable parameter fed as a graph input: `oihw` = conv weights converted on the host (HWIO → OIHW,
+ * a copy loop far cheaper than an in-graph Transpose), their gradients come back OIHW; `asis` = our layout.
+ */
+export interface ParameterInput {
+  parameter: Parameter;
+  layout: 'asis' | 'oihw';
+}
 
 interface ConvRecord {
   input: OnnxValue;
@@ -78,14 +107,23 @@ export class OnnxExecutor implements Executor<OnnxValue> {
   private readonly convs = new Map<string, ConvRecord>();
   private readonly foldBatchNorm: boolean;
   private readonly trainableInputs: boolean;
-  /** Graph input name → the trainable parameter it feeds (with `trainableInputs`). */
-  readonly parameterInputs = new Map<string, Parameter>();
+  /** Graph input name → the trainable parameter it feeds (with `trainableInputs`) and the layout it is fed in. */
+  readonly parameterInputs = new Map<string, ParameterInput>();
 
   /** `root`: the module whose `namedParameters()` name every parameter the model touches. */
   constructor(root: Module, options: OnnxExecutorOptions = {}) {
     this.paramNames = new Map(root.namedParameters().map(([n, p]) => [p, n]));
     this.foldBatchNorm = options.foldBatchNorm ?? true;
     this.trainableInputs = options.trainableInputs ?? false;
+    // Record every op's result dims in the graph (reverse mode reads them: broadcasting, batch-1 shortcuts).
+    for (const m of RECORDED_OPS) {
+      const f = this[m] as (...a: unknown[]) => OnnxValue;
+      (this as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        const v = f.apply(this, a);
+        if (!this.graph.valueDims.has(v.name)) this.graph.setDims(v.name, v.dims);
+        return v;
+      };
+    }
   }
 
   // ---- graph inputs and outputs ------------------------------------------------------------
@@ -309,19 +347,18 @@ export class OnnxExecutor implements Executor<OnnxValue> {
     return name;
   }
 
-  /** A trainable parameter as a graph input in our layout, converted to `layout` by graph nodes. */
+  /** A trainable parameter as a graph input (conv weights fed in OIHW, the rest as they are). */
   private weightInput(p: Parameter, base: string, layout: WeightLayout, key: string): string {
-    if (!this.parameterInputs.has(base)) {
-      this.graph.inputs.push({ name: base, dims: [...p.shape], type: 'float32' });
-      this.parameterInputs.set(base, p);
+    const fed = layout === 'oihw' ? 'oihw' : 'asis';
+    const known = this.parameterInputs.get(base);
+    if (known && known.layout !== fed) throw new DensePoseError('UNSUPPORTED', `ONNX training graph: parameter "${base}" is used both as a conv weight and otherwise`);
+    if (!known) {
+      const dims = fed === 'oihw' ? [p.shape[3]!, p.shape[2]!, p.shape[0]!, p.shape[1]!] : [...p.shape];
+      this.graph.inputs.push({ name: base, dims, type: 'float32' });
+      this.parameterInputs.set(base, { parameter: p, layout: fed });
     }
     let name = base;
-    if (layout === 'oihw') {
-      const [kh, kw, ci, co] = p.shape as [number, number, number, number];
-      name = this.graph.setDims(this.graph.op('Transpose', [base], { perm: { ints: [3, 2, 0, 1] } }), [co, ci, kh, kw]);
-    } else if (layout === 'c11') {
-      name = this.graph.setDims(this.graph.op('Reshape', [base, this.graph.constInt64([-1, 1, 1])]), [p.shape[0]!, 1, 1]);
-    }
+    if (layout === 'c11') name = this.graph.setDims(this.graph.op('Reshape', [base, this.graph.constInt64([-1, 1, 1])]), [p.shape[0]!, 1, 1]);
     this.weightNames.set(key, name);
     return name;
   }

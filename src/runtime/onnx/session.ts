@@ -28,10 +28,9 @@ export interface SessionOptions {
   /** @default 'all' */
   graphOptimization?: GraphOptimizationLevel;
   /**
-   * Let ORT's intra-op threads spin-wait for work after a run. Spinning saves a wake-up per op, but between
-   * stages the host work (proposals, RoIAlign, post-processing) then shares the cores with spinning threads;
-   * with as many threads as cores, not spinning is faster end to end (bench infer --profile).
-   * @default false
+   * Let idle intra-op threads spin for work (ORT's default). Spinning wins on a quiet machine and loses
+   * badly on a shared one (training's many short kernels, several processes): false parks them.
+   * @default true
    */
   spinning?: boolean;
 }
@@ -62,11 +61,8 @@ export async function createSession(model: Uint8Array | string, options: Session
   if (!(GRAPH_OPTIMIZATION_LEVELS as readonly string[]).includes(level)) throw unknownValue('graph optimization level', level, GRAPH_OPTIMIZATION_LEVELS);
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new DensePoseError('BAD_OPTION', `createSession: threads must be a non-negative integer, got ${threads}`);
-  const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
-    graphOptimizationLevel: level,
-    extra: { session: { intra_op: { allow_spinning: options.spinning === true ? '1' : '0' } } },
-  };
+  const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, graphOptimizationLevel: level };
+  if (options.spinning === false) base.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
   const where = typeof model === 'string' ? model : undefined;
 
   let fallbackReason: string | undefined;

@@ -18,6 +18,19 @@ export function hwioToOihw(src: Float32Array, dims: readonly number[]): { data: 
   return { data: out, dims: [co, ci, kh, kw] };
 }
 
+/** Inverse of {@link hwioToOihw}: `[O,I,kh,kw]` data → our `[kh,kw,I,O]` (`hwioDims`). */
+export function oihwToHwio(src: Float32Array, hwioDims: readonly number[]): Float32Array {
+  const [kh, kw, ci, co] = hwioDims as [number, number, number, number];
+  const out = new Float32Array(src.length);
+  for (let o = 0; o < co; o++) {
+    for (let i = 0; i < ci; i++) {
+      const from = (o * ci + i) * kh * kw;
+      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * ci + i) * co + o] = src[from + y * kw + x]!;
+    }
+  }
+  return out;
+}
+
 /** Per-channel scale/shift of a frozen BN: y = x·scale + shift, computed in float64 before rounding. */
 export function frozenBnScaleShift(weight: Float32Array, bias: Float32Array, mean: Float32Array, variance: Float32Array, eps: number): { scale: Float32Array; shift: Float32Array } {
   const c = weight.length;

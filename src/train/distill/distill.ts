@@ -172,9 +172,9 @@ async function labelImage(plan: Plan, img: RgbImage, imageId: number, firstId: n
       for (const s of states) {
         const out = tf.tidy(() => ({ ...rcnn.densepose.forwardHead(ex, rcnn.densepose.pool(s.maps, boxesIntoView(chunkBoxes, s, img.width))) })) as ChartOutputs<tf.Tensor>;
         try {
-          perView.push(await chartOutputsToArrays(out));
+          perView.push(await chartOutputsToArrays(out, rcnn.densepose.config.segmConfidenceEpsilon));
         } finally {
-          tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v]);
+          tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v, ...Object.values(out.confidences ?? {})]);
         }
       }
       for (const [j, k] of chunk.entries()) {

@@ -7,7 +7,7 @@ import { BOX_POOLER_SCALES } from '../../model/roi-heads/roi-heads.ts';
 import { roiAlignArrays, roiAlignBackwardArrays, roiAlignMultiLevelArrays, roiAlignMultiLevelBackwardArrays } from '../../model/roi-align.ts';
 import { concatArrays } from '../../model/rpn/select-proposals.ts';
 import type { Module } from '../../runtime/module.ts';
-import { parameterValues, StageSession, type StageRunResult } from '../../runtime/onnx/autodiff/stage-session.ts';
+import { parameterFeed, StageSession, type StageRunResult } from '../../runtime/onnx/autodiff/stage-session.ts';
 import { SEED_PREFIX } from '../../runtime/onnx/autodiff/train-graph.ts';
 import type { OnnxTensor, SessionOptions } from '../../runtime/onnx/session.ts';
 import type { DensePoseRois, RcnnTrainOptions } from '../rcnn-trainable.ts';
@@ -70,7 +70,9 @@ export class OnnxRcnnTrainer implements GradientTrainable {
   private async open(): Promise<NonNullable<OnnxRcnnTrainer['sessions']>> {
     if (this.sessions) return this.sessions;
     this.stages = buildTrainStages(this.rcnn, this.options.mode);
-    const open = (s: TrainStages['body']) => StageSession.create(s, this.sessionOptions);
+    // Parked (not spinning) intra-op threads unless asked: a step is thousands of short kernels, and spinning
+    // threads starve everything else on a shared machine.
+    const open = (s: TrainStages['body']) => StageSession.create(s, { spinning: false, ...this.sessionOptions });
     this.sessions = {
       body: await open(this.stages.body),
       bodyGrad: await open(this.stages.bodyGrad),
@@ -100,7 +102,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
     const paramFeeds = new Map<string, OnnxTensor>();
     for (const s of Object.values(sessions)) {
       if (!s) continue;
-      for (const [name, p] of s.stage.parameterInputs) if (!paramFeeds.has(name)) paramFeeds.set(name, { data: parameterValues(p), shape: p.shape });
+      for (const [name, input] of s.stage.parameterInputs) if (!paramFeeds.has(name)) paramFeeds.set(name, parameterFeed(input));
     }
 
     // 1–2: body forward and host work per image.

@@ -111,7 +111,7 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
   const dy = dy0(c);
   const wd = c.dims(w);
   if (!wd || wd.length !== 4 || wd.some((d) => d < 0)) throw new DensePoseError('UNSUPPORTED', `ONNX reverse mode: Conv ${node.name} needs a static 4-D weight`);
-  const [co, cig, kh, kw] = wd as [number, number, number, number];
+  const [, , kh, kw] = wd as [number, number, number, number];
   const strides = attrInts(node, 'strides', [1, 1]);
   const pads = attrInts(node, 'pads', [0, 0, 0, 0]);
   const dil = attrInts(node, 'dilations', [1, 1]);
@@ -141,29 +141,66 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
     if (dynamic) dx = g.op('Slice', [dx, g.constInt64([0, 0]), shapeOf(g, x, 2, 4), g.constInt64([2, 3])]);
     out[0] = dx;
   }
-  if (c.need[1]) {
-    // dW[o,i,a,b] = Σ_{n,y,x} dY[n,o,y,x]·X[n,i,y·s+a·d−p, x·s+b·d−p]: a conv whose batch is X's channels,
-    // whose channels are X's batch, whose kernel is dY (batch/channel swapped), with stride d and dilation s.
-    const ci = cig;
-    let xs: string;
-    if (group === 1) {
-      xs = g.op('Transpose', [x], { perm: { ints: [1, 0, 2, 3] } });
-    } else {
-      // [N, g·ci, H, W] → [ci, g·N, H, W] (channel j·N + n), so group j of the conv sees group j's channels.
-      const t = g.op('Transpose', [x], { perm: { ints: [1, 0, 2, 3] } });
-      const r = g.op('Reshape', [t, g.constInt64([group, ci, -1])]);
-      const p = g.op('Transpose', [r], { perm: { ints: [1, 0, 2] } });
-      const n = shapeOf(g, x, 0, 1);
-      const shape = g.op('Concat', [g.constInt64([ci]), g.op('Mul', [n, g.constInt64([group])]), shapeOf(g, x, 2, 4)], { axis: { i: 0 } });
-      xs = g.op('Reshape', [p, shape]);
-    }
-    const dys = g.op('Transpose', [dy], { perm: { ints: [1, 0, 2, 3] } });
-    const full = g.op('Conv', [xs, dys], { strides: { ints: dil }, dilations: { ints: strides }, pads: { ints: pads }, group: { i: group } });
-    const cut = g.op('Slice', [full, g.constInt64([0, 0]), g.constInt64([kh, kw]), g.constInt64([2, 3])]);
-    out[1] = g.setDims(g.op('Transpose', [cut], { perm: { ints: [1, 0, 2, 3] } }), [co, cig, kh, kw]);
-  }
+  if (c.need[1]) out[1] = group === 1 ? convWeightGradTaps(c, x, dy, wd as Shape4, strides, pads, dil) : convWeightGradGrouped(c, x, dy, wd as Shape4, strides, pads, dil, group);
   if (b !== undefined && c.need[2]) out[2] = g.op('ReduceSum', [dy, g.constInt64([0, 2, 3])], { keepdims: { i: 0 } });
   return out;
+}
+
+type Shape4 = [number, number, number, number];
+
+/** `[N,C,H,W]` → `[C, N·H·W]` (channels first, then batch and space); a free reshape when N = 1. */
+function channelRows(c: AdjointContext, v: string, channels: number, batchOne: boolean): string {
+  const g = c.g;
+  const t = batchOne ? v : g.op('Transpose', [v], { perm: { ints: [1, 0, 2, 3] } });
+  return g.op('Reshape', [t, g.constInt64([channels, -1])]);
+}
+
+/**
+ * dW of an ungrouped conv, one MatMul per kernel tap: dW[:,:,a,b] = dY_rows `[Co, N·Ho·Wo]` · X_tap_rowsᵀ,
+ * X_tap = the padded input sliced from (a·d, b·d) with step s to the output size. Big, well-shaped GEMMs.
+ */
+function convWeightGradTaps(c: AdjointContext, x: string, dy: string, wd: Shape4, strides: readonly number[], pads: readonly number[], dil: readonly number[]): string {
+  const g = c.g;
+  const [co, ci, kh, kw] = wd;
+  const batchOne = c.dims(x)?.[0] === 1;
+  const [ph, pw] = [pads[0]!, pads[1]!];
+  const padded = ph || pw ? g.op('Pad', [x, g.constInt64([0, 0, ph, pw, 0, 0, ph, pw])]) : x;
+  const dyRows = channelRows(c, dy, co, batchOne);
+  // Output size − 1, times stride, + 1: the extent each tap slice spans.
+  const span = g.op('Add', [g.op('Mul', [g.op('Sub', [shapeOf(g, dy, 2, 4), g.constInt64([1, 1])]), g.constInt64([strides[0]!, strides[1]!])]), g.constInt64([1, 1])]);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const start = g.constInt64([a * dil[0]!, b * dil[1]!]);
+      const slice = g.op('Slice', [padded, start, g.op('Add', [start, span]), g.constInt64([2, 3]), g.constInt64([strides[0]!, strides[1]!])]);
+      const xRows = channelRows(c, slice, ci, batchOne);
+      const tap = g.op('MatMul', [dyRows, g.op('Transpose', [xRows], { perm: { ints: [1, 0] } })]);
+      taps.push(g.op('Unsqueeze', [tap, g.constInt64([2])]));
+    }
+  }
+  const stacked = taps.length === 1 ? taps[0]! : g.op('Concat', taps, { axis: { i: 2 } });
+  return g.setDims(g.op('Reshape', [stacked, g.constInt64([co, ci, kh, kw])]), wd);
+}
+
+/**
+ * dW of a grouped conv: dW[o,i,a,b] = Σ_{n,y,x} dY[n,o,y,x]·X[n,i,y·s+a·d−p, x·s+b·d−p] as one conv whose
+ * batch is X's channels and whose channels are X's batch, with dY (batch/channel swapped) as kernel,
+ * stride d and dilation s; groups by regrouping the channels.
+ */
+function convWeightGradGrouped(c: AdjointContext, x: string, dy: string, wd: Shape4, strides: readonly number[], pads: readonly number[], dil: readonly number[], group: number): string {
+  const g = c.g;
+  const [co, ci, kh, kw] = wd;
+  // [N, g·ci, H, W] → [ci, g·N, H, W] (channel j·N + n), so group j of the conv sees group j's channels.
+  const t = g.op('Transpose', [x], { perm: { ints: [1, 0, 2, 3] } });
+  const r = g.op('Reshape', [t, g.constInt64([group, ci, -1])]);
+  const p = g.op('Transpose', [r], { perm: { ints: [1, 0, 2] } });
+  const n = shapeOf(g, x, 0, 1);
+  const shape = g.op('Concat', [g.constInt64([ci]), g.op('Mul', [n, g.constInt64([group])]), shapeOf(g, x, 2, 4)], { axis: { i: 0 } });
+  const xs = g.op('Reshape', [p, shape]);
+  const dys = g.op('Transpose', [dy], { perm: { ints: [1, 0, 2, 3] } });
+  const full = g.op('Conv', [xs, dys], { strides: { ints: dil }, dilations: { ints: strides }, pads: { ints: pads }, group: { i: group } });
+  const cut = g.op('Slice', [full, g.constInt64([0, 0]), g.constInt64([kh, kw]), g.constInt64([2, 3])]);
+  return g.setDims(g.op('Transpose', [cut], { perm: { ints: [1, 0, 2, 3] } }), [co, ci, kh, kw]);
 }
 
 function convTransposeAdjoint(c: AdjointContext): (string | undefined)[] {

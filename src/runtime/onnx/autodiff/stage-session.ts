@@ -1,4 +1,6 @@
 import type { Parameter } from '../../parameter.ts';
+import type { ParameterInput } from '../onnx-executor.ts';
+import { hwioToOihw, oihwToHwio } from '../weights.ts';
 import { createSession, type OnnxSession, type OnnxTensor, type SessionOptions } from '../session.ts';
 import type { TrainStage } from './train-graph.ts';
 
@@ -17,6 +19,15 @@ export interface StageRunResult {
 export function parameterValues(p: Parameter): Float32Array {
   const d = p.variable.dataSync();
   return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+}
+
+/** A parameter's current value as its graph input wants it (conv weights OIHW). */
+export function parameterFeed(input: ParameterInput): OnnxTensor {
+  const p = input.parameter;
+  const values = parameterValues(p);
+  if (input.layout === 'asis') return { data: values, shape: p.shape };
+  const { data, dims } = hwioToOihw(values, p.shape);
+  return { data, shape: dims };
 }
 
 /** An ORT session on a training stage that feeds the current parameter values on every run. */
@@ -40,12 +51,16 @@ export class StageSession {
    */
   async run(feeds: Record<string, OnnxTensor>, parameterFeeds?: ReadonlyMap<string, OnnxTensor>): Promise<StageRunResult> {
     const all: Record<string, OnnxTensor> = { ...feeds };
-    for (const [name, p] of this.stage.parameterInputs) all[name] = parameterFeeds?.get(name) ?? { data: parameterValues(p), shape: p.shape };
+    for (const [name, input] of this.stage.parameterInputs) all[name] = parameterFeeds?.get(name) ?? parameterFeed(input);
     const out = await this.session.run(all);
     const losses: Record<string, number> = {};
     for (const n of this.stage.lossNames) losses[n] = (out[n]!.data as Float32Array)[0]!;
     const grads = new Map<string, Float32Array>();
-    for (const [p, o] of this.stage.gradientOutputs) grads.set(p, out[o]!.data as Float32Array);
+    for (const [p, o] of this.stage.gradientOutputs) {
+      const input = this.stage.parameterInputs.get(p)!;
+      const g = out[o]!.data as Float32Array;
+      grads.set(p, input.layout === 'oihw' ? oihwToHwio(g, input.parameter.shape) : g);
+    }
     const inputGrads = new Map<string, OnnxTensor>();
     for (const [i, o] of this.stage.inputGradientOutputs) inputGrads.set(i, out[o]!);
     const outputs: Record<string, OnnxTensor> = {};

@@ -1,9 +1,8 @@
 import { DensePoseError } from '../../../errors.ts';
 import type { Module } from '../../module.ts';
-import type { Parameter } from '../../parameter.ts';
 import type { OnnxInputSpec } from '../export.ts';
 import type { OnnxElemType } from '../graph.ts';
-import { OnnxExecutor, type OnnxValue } from '../onnx-executor.ts';
+import { OnnxExecutor, type OnnxValue, type ParameterInput } from '../onnx-executor.ts';
 import { addGradientsReport } from './reverse.ts';
 
 /** Prefix of the graph outputs holding parameter gradients: `grad.<parameter name>` (our layout, e.g. HWIO). */
@@ -47,8 +46,8 @@ export interface HostInputs {
 /** A forward + loss + backward graph and the names to feed and read. */
 export interface TrainStage {
   bytes: Uint8Array;
-  /** Graph input name → parameter fed from the module each step. */
-  parameterInputs: ReadonlyMap<string, Parameter>;
+  /** Graph input name → parameter fed from the module each step (and its layout). */
+  parameterInputs: ReadonlyMap<string, ParameterInput>;
   lossNames: readonly string[];
   /** Parameter name → gradient output name; only parameters the losses reach (tfjs skips the others too). */
   gradientOutputs: ReadonlyMap<string, string>;

@@ -1,0 +1,104 @@
+import { DensePoseError } from '../../errors.ts';
+import { cachedModel, listModels, loadZooIndex, pullModel, removeModel, strayCacheEntries, zooCacheDir, type PullProgress } from '../../zoo/cache.ts';
+import { optFlag, parseArgs } from '../args.ts';
+import { createProgress, type Progress } from '../progress.ts';
+
+const ACTIONS = ['list', 'pull', 'path', 'rm'] as const;
+
+const HELP = `Usage: densepose models <list | pull NAME… | path NAME | rm NAME…> [--json]
+
+The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
+another index with the same schema). A model is downloaded once (resumable), checked against the index's
+md5 prefix, converted into a model file and kept in the cache:
+$DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts (under zoo/NAME/).
+DENSEPOSE_OFFLINE=1 never downloads. Names work wherever a model file does:
+  densepose infer photo.jpg --model R_50_FPN_s1x --out out/
+  createDensePose({ model: 'R_50_FPN_s1x' })
+
+  list         every model: name, reported box / DensePose GPS / GPSm AP, cached or not
+  pull NAME…   download, verify and convert (a bar on stderr)
+  path NAME    print the cached model file (exit code 1 when not cached)
+  rm NAME…     delete cached models
+  --json       machine-readable output`;
+
+/** A CLI progress bar for a pull: bytes while downloading, then the phase. */
+export function pullProgressBar(label: string): (p: PullProgress) => void {
+  let bar: Progress | undefined;
+  let shown = 0;
+  return (p) => {
+    if (p.phase === 'download') {
+      bar ??= createProgress(p.total ?? 0, `${label} (MB)`);
+      // the bar counts MB so its rate and counts read naturally
+      const mb = Math.floor(p.received / 1e6);
+      if (mb > shown) {
+        bar.tick(mb - shown);
+        shown = mb;
+      }
+      return;
+    }
+    if (bar) {
+      bar.done(p.phase);
+      bar = undefined;
+    }
+    if (p.phase !== 'done') console.error(`${label}: ${p.phase === 'verify' ? 'verifying checksum' : 'converting to a model file'}…`);
+  };
+}
+
+/** `densepose models list | pull | path | rm`. */
+export async function modelsCommand(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const args = parseArgs(argv, { values: [], flags: ['json'] }, 'models');
+  const [action, ...names] = args.positional;
+  const json = optFlag(args, 'json');
+  if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
+    throw new DensePoseError('BAD_OPTION', `densepose models: unknown action "${action}". Expected one of: ${ACTIONS.join(', ')}.`);
+  }
+  if (action !== 'list' && names.length === 0) throw new DensePoseError('BAD_OPTION', `densepose models ${action}: needs a model name (see "densepose models list")`);
+  if (action === 'path' && names.length > 1) throw new DensePoseError('BAD_OPTION', 'densepose models path: one name at a time');
+
+  if (action === 'list') {
+    const rows = listModels();
+    const { index } = loadZooIndex();
+    if (json) {
+      console.log(JSON.stringify({ cache: zooCacheDir(), licence: index.licence, models: rows.map(({ entry, cached }) => ({ ...entry, cached: cached?.modelFile ?? null })) }));
+      return 0;
+    }
+    const width = Math.max(...rows.map((r) => r.entry.name.length));
+    console.log(`${'name'.padEnd(width)}  box AP  GPS AP  GPSm AP  cached`);
+    for (const { entry, cached } of rows) {
+      const ap = entry.ap;
+      const f = (v: number | undefined) => (v === undefined ? '' : v.toFixed(1)).padStart(6);
+      console.log(`${entry.name.padEnd(width)}  ${f(ap?.box)}  ${f(ap?.gps)}  ${f(ap?.gpsm)}   ${cached ? 'yes' : '-'}`);
+    }
+    const stray = strayCacheEntries();
+    if (stray.length > 0) console.log(`not in the index but cached: ${stray.join(', ')}`);
+    console.log(`\n${index.source}; weights licensed ${index.licence}${index.licenceUrl ? ` (${index.licenceUrl})` : ''}. Cache: ${zooCacheDir()}`);
+    return 0;
+  }
+  if (action === 'path') {
+    const c = cachedModel(names[0]!);
+    if (!c) {
+      console.error(`densepose models path: "${names[0]}" is not cached (densepose models pull ${names[0]})`);
+      return 1;
+    }
+    console.log(json ? JSON.stringify({ name: c.name, modelFile: c.modelFile, manifest: c.manifest }) : c.modelFile);
+    return 0;
+  }
+  if (action === 'rm') {
+    for (const name of names) {
+      const removed = removeModel(name);
+      if (json) console.log(JSON.stringify({ name, removed }));
+      else console.log(removed ? `removed ${name}` : `${name} was not cached`);
+    }
+    return 0;
+  }
+  for (const name of names) {
+    const c = await pullModel(name, json ? {} : { onProgress: pullProgressBar(name) });
+    if (json) console.log(JSON.stringify({ name: c.name, modelFile: c.modelFile, manifest: c.manifest }));
+    else console.log(`${c.name}: ${c.modelFile} (sha256 ${c.manifest.sha256})`);
+  }
+  return 0;
+}
