@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -81,7 +81,8 @@ function detectron2Setup(): { ok: true; d2full: string; tools: string; py: strin
 async function ourCheckpoint(d2full: string, pkl: string): Promise<string> {
   const dir = join(d2full, 'ours');
   const out = join(dir, `${D2_CONFIG}.safetensors`);
-  if (!existsSync(out)) {
+  // Reconverted when the .pkl is newer (gen_d2.py rerun with another seed).
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(pkl).mtimeMs) {
     mkdirSync(dir, { recursive: true });
     await convertCommand(['--from', 'detectron2', pkl, '--config', `configs/${D2_CONFIG}.json`, '--out', out]);
   }
