@@ -62,23 +62,20 @@ describe('DensePose stage functions', () => {
   });
 
   it('the whole-batch head run gives the same people as one head run per box', async () => {
-    const dp = await createDensePose({ model: modelPath, threads: 1 });
-    const images = [syntheticImage(160, 120, 3), syntheticImage(160, 120, 4)];
-    const times = new StepTimes();
-    const batched = await dp.estimate(images, { profile: times });
-    await dp.dispose();
-    expect(batched.flat().length).toBeGreaterThan(1);
-    // headBatch 1 through the pipeline directly: the per-box path.
     const { DensePosePipeline } = await import('../../src/infer/pipeline.ts');
     const { exportStages } = await import('../../src/infer/export-stages.ts');
     const { createNodeStageRunner } = await import('../../src/infer/node-runner.ts');
     const { loadModel } = await import('../../src/infer/model-file.ts');
+    const { readImage } = await import('../../src/infer/image-io.ts');
     const rcnn = loadModel(modelPath);
     const pipeline = new DensePosePipeline(pipelineSpec(rcnn), await createNodeStageRunner(exportStages(rcnn), { threads: 1 }));
     rcnn.model.dispose();
-    const { readImage } = await import('../../src/infer/image-io.ts');
-    const single = await pipeline.run(await Promise.all(images.map((i) => readImage(i))), { headBatch: 1 });
+    const images = await Promise.all([syntheticImage(160, 120, 3), syntheticImage(160, 120, 4)].map((i) => readImage(i)));
+    const times = new StepTimes();
+    const batched = await pipeline.run(images, { profile: times });
+    const single = await pipeline.run(images, { headBatch: 1 });
     await pipeline.dispose();
+    expect(batched.flat().length).toBeGreaterThan(1);
     expect(single.map((p) => p.length)).toEqual(batched.map((p) => p.length));
     single.flat().forEach((p, i) => {
       const q = batched.flat()[i]!;
