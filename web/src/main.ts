@@ -41,7 +41,7 @@ async function load(): Promise<BrowserDensePose> {
   const dp = await createDensePose({
     model: new URL(modelBase, location.href),
     ort: ort as unknown as OrtModuleLike,
-    ...(params.get('ep') === 'wasm' ? { executionProviders: ['wasm'] } : {}),
+    ...(params.get('ep') === 'wasm' ? { executionProviders: ['wasm'] } : params.get('ep') === 'webgpu' ? { executionProviders: ['webgpu', 'wasm'] } : {}),
   });
   state.executionProvider = dp.executionProviders[0]!;
   return dp;

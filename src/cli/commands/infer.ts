@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isModelDir } from '../../infer/model-dir.ts';
 import { DensePoseError } from '../../errors.ts';
-import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
+import { createDensePose, INFER_BACKENDS, PRECISIONS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
 import { runInputs, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
@@ -46,6 +46,9 @@ Options:
   --min-size N        resize the short side to N (default: the model's, 800)
   --max-size N        long-side limit (default: the model's, 1333)
   --batch N           images per model run (default 4)
+  --precision P       ${PRECISIONS.join(' | ')} (default float32); int8 modes are opt-in (see README, Speed)
+                      and calibrate on --calibrate images
+  --calibrate INPUT   images (file, folder or glob) with people, for --precision int8-head / int8
   --gt GT.json        take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"
   --confidence        add confidence maps to results.json (models with confidence heads: the zoo's WC1/WC2/…M)
   --no-iuv            do not write the IUV PNGs
@@ -55,7 +58,7 @@ Options:
 export async function inferCommand(argv: string[]): Promise<number> {
   const args = parseArgs(
     argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help', 'confidence'] },
+    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt', 'precision', 'calibrate'], flags: ['no-iuv', 'quiet', 'help', 'confidence'] },
     'infer',
   );
   if (optFlag(args, 'help')) {
@@ -80,6 +83,10 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
   const batch = optNumber(args, 'batch', 4, 'infer', { integer: true, min: 1, max: 256 });
 
+  const precision = optChoice(args, 'precision', PRECISIONS, 'float32');
+  const calibrate = optString(args, 'calibrate');
+  if (precision !== 'float32' && !calibrate) throw new DensePoseError('BAD_OPTION', `densepose infer: --precision ${precision} needs --calibrate INPUT (images with people)`);
+  const calibrationImages = calibrate ? await expandInputs([calibrate]) : [];
   const files = await expandInputs(args.positional);
   const gt = optString(args, 'gt');
   const config = optString(args, 'config');
@@ -94,6 +101,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
+    ...(precision !== 'float32' ? { precision, calibrationImages } : {}),
   });
   if (dp.fallbackReason) console.error(`densepose infer: ${dp.fallbackReason}`);
   const progress = optFlag(args, 'quiet') ? undefined : createProgress(files.length, 'infer');
