@@ -5,10 +5,11 @@ import { DensePoseError } from '../errors.ts';
 import { createOrtStageRunner, type OrtModuleLike } from './ort-runner.ts';
 import { DensePosePipeline } from './pipeline.ts';
 import type { PixelImage } from './preprocess.ts';
-import type { PipelineSpec } from './spec.ts';
+import { type PipelineSpec, testTimeDefaults } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
 import { MODEL_DIR_FILES } from './model-dir-files.ts';
+import { chooseWebExecutionProviders, type GpuLike } from './web-ep.ts';
 import { findZooEntry, looksLikeModelName, shippedZooIndex } from '../zoo/index.ts';
 
 /** What the browser entry reads pixels from; `PixelImage` is RGB bytes `[height, width, 3]`. */
@@ -33,7 +34,7 @@ export interface CreateBrowserDensePoseOptions {
   cacheName?: string | false;
   /** The ONNX Runtime module. @default await import('onnxruntime-web') */
   ort?: OrtModuleLike;
-  /** Providers in order of preference. @default ['webgpu', 'wasm'] where `navigator.gpu` gives an adapter, else ['wasm'] */
+  /** Providers in order of preference. @default ['webgpu', 'wasm'] where `navigator.gpu` gives a hardware adapter, else ['wasm'] (see `chooseWebExecutionProviders`) */
   executionProviders?: readonly string[];
   /** Default for {@link BrowserEstimateOptions.scoreThreshold}. @default the config's for detectron2 models (the zoo: 0.05), else 0.5 */
   scoreThreshold?: number;
@@ -97,12 +98,6 @@ async function fetchModel(base: string | URL, cache?: Cache): Promise<ModelDirec
   return { spec, graphs: { body, boxHead, densepose } };
 }
 
-async function hasWebGpu(): Promise<boolean> {
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
-  if (!gpu) return false;
-  return (await gpu.requestAdapter().catch(() => null)) !== null;
-}
-
 /** RGB bytes of any browser image source at its own size. */
 export function browserPixels(source: BrowserImageInput): PixelImage {
   if ('data' in source && !(typeof ImageData !== 'undefined' && source instanceof ImageData)) return source;
@@ -147,10 +142,10 @@ export async function createDensePose(options: CreateBrowserDensePoseOptions): P
     : typeof source === 'string' || source instanceof URL
       ? await fetchModel(source)
       : source;
-  // detectron2's models get detectron2's test-time behaviour, as in Node
-  const fromDetectron2 = model.spec.detectron2 !== undefined;
-  const scoreThreshold = options.scoreThreshold ?? (fromDetectron2 ? model.spec.box.scoreThresh : 0.5);
-  const wanted = options.executionProviders ?? ((await hasWebGpu()) ? ['webgpu', 'wasm'] : ['wasm']);
+  // the model's test-time defaults, chosen as in Node (detectron2's models: its threshold and uint8 resize)
+  const defaults = testTimeDefaults(model.spec);
+  const scoreThreshold = options.scoreThreshold ?? defaults.scoreThreshold;
+  const wanted = options.executionProviders ?? (await chooseWebExecutionProviders((globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu)).providers;
   let providers: readonly string[] = wanted;
   let runner;
   try {
@@ -168,7 +163,7 @@ export async function createDensePose(options: CreateBrowserDensePoseOptions): P
       ...(options.minSize !== undefined ? { minSize: options.minSize } : {}),
       ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
       scoreThreshold: o.scoreThreshold ?? scoreThreshold,
-      preprocess: fromDetectron2 ? 'detectron2' : 'float',
+      preprocess: defaults.preprocess,
       ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
     });
   };

@@ -2,14 +2,15 @@
 // body+RPN → TS proposals → box RoIAlign → box head → NMS → DensePose RoIAlign → DensePose head
 // → chart post-processing. No Node-only imports.
 import { DensePoseError } from '../errors.ts';
-import { applyConfidences, CONFIDENCE_HEADS, type ConfidenceArrays } from '../model/densepose/confidence.ts';
-import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
-import { roiAlignArrays, roiAlignMultiLevelArrays } from '../model/roi-align.ts';
+import { chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
+import { roiAlignMultiLevelArrays } from '../model/roi-align.ts';
 import { boxInference, type Detections } from '../model/roi-heads/box-inference.ts';
+import { poolDensePoseRois, runDensePoseHeadBatched } from './densepose-stage.ts';
 import { type PixelImage, type PrepareOptions, prepareBatch } from './preprocess.ts';
+import { type StepProfile, timed, timedAsync } from './profile.ts';
 import { AnchorCache, proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';
-import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, DENSEPOSE_OUTPUTS, type StageName } from './stage-names.ts';
+import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, type StageName } from './stage-names.ts';
 import { makePerson } from './person.ts';
 import type { DensePosePerson, StageTensor } from './types.ts';
 
@@ -25,8 +26,10 @@ export interface PipelineOptions extends PrepareOptions {
   scoreThreshold?: number;
   /** Most people per image. @default the model's detectionsPerImage (100 for detectron2 configs) */
   maxPeople?: number;
-  /** Boxes per DensePose head run (bounds the memory of the 112×112×77 outputs). @default 16 */
+  /** Boxes per DensePose head run: all of a batch in one run up to this (bounds the memory of the outputs, 3.9 MB per box at 112×112×77). @default 128 */
   headBatch?: number;
+  /** Receives the wall time of every step (bench infer --profile). @default none */
+  profile?: StepProfile;
 }
 
 /** Box RoIAlign pooler scales of p2..p5. */
@@ -86,9 +89,10 @@ export class DensePosePipeline {
     const spec = this.spec;
     const threshold = options.scoreThreshold ?? 0.5;
     if (!(threshold >= 0 && threshold <= 1)) throw new DensePoseError('BAD_OPTION', `scoreThreshold must be in [0, 1], got ${threshold}`);
-    const batch = prepareBatch(images, spec, options);
+    const prof = options.profile;
+    const batch = timed(prof, 'preprocess', () => prepareBatch(images, spec, options));
     const [hp, wp] = batch.paddedSize;
-    const body = await this.runner.run('body', { image: { data: batch.data, shape: [batch.count, hp, wp, 3] } });
+    const body = await timedAsync(prof, 'stage body', () => this.runner.run('body', { image: { data: batch.data, shape: [batch.count, hp, wp, 3] } }));
 
     const levels = BODY_OUTPUTS.levels.map((l) => tensor(body, l, 'body'));
     const logits = BODY_OUTPUTS.logits.map((l) => tensor(body, l, 'body'));
@@ -97,7 +101,7 @@ export class DensePosePipeline {
     const c = spec.channels;
 
     // Proposals and box pooling per image; one box-head run for the whole batch.
-    const proposals = images.map((_, n) =>
+    const proposals = timed(prof, 'proposals (top-k, decode, NMS)', () => images.map((_, n) =>
       proposeBoxes(
         spec.rpn,
         this.anchors,
@@ -106,12 +110,12 @@ export class DensePosePipeline {
         levels.map((t) => [t.shape[1]!, t.shape[2]!] as const),
         batch.sizes[n]!,
       ),
-    );
+    ));
     const total = proposals.reduce((k, p) => k + p.boxes.length / 4, 0);
     const cell = r * r * c;
     const pooled = new Float32Array(total * cell);
     let offset = 0;
-    proposals.forEach((p, n) => {
+    timed(prof, 'box RoIAlign', () => proposals.forEach((p, n) => {
       const maps = levels.slice(0, 4).map((t) => imageSlice(t, n));
       const out = roiAlignMultiLevelArrays(
         maps.map((m) => m.data),
@@ -121,20 +125,20 @@ export class DensePosePipeline {
       );
       pooled.set(out, offset);
       offset += out.length;
-    });
+    }));
     const maxPeople = options.maxPeople ?? spec.box.topK;
     const boxOptions = { ...spec.box, scoreThresh: threshold, topK: maxPeople };
     let detections: Detections[];
     if (total === 0) {
       detections = images.map(() => ({ boxes: new Float32Array(0), scores: new Float32Array(0), classes: new Int32Array(0) }));
     } else {
-      const head = await this.runner.run('boxHead', { pooled: { data: pooled, shape: [total, r, r, c] } });
+      const head = await timedAsync(prof, 'stage boxHead', () => this.runner.run('boxHead', { pooled: { data: pooled, shape: [total, r, r, c] } }));
       const cls = tensor(head, BOX_HEAD_OUTPUTS[0], 'boxHead');
       const del = tensor(head, BOX_HEAD_OUTPUTS[1], 'boxHead');
       const k1 = cls.shape[1]!;
       const d4 = del.shape[1]!;
       let start = 0;
-      detections = proposals.map((p, n) => {
+      detections = timed(prof, 'box inference (softmax, decode, NMS)', () => proposals.map((p, n) => {
         const count = p.boxes.length / 4;
         const d = boxInference(cls.data.subarray(start * k1, (start + count) * k1), del.data.subarray(start * d4, (start + count) * d4), p.boxes, batch.sizes[n]!, boxOptions);
         start += count;
@@ -147,7 +151,7 @@ export class DensePosePipeline {
           d.boxes[i + 3] = d.boxes[i + 3]! / sy;
         }
         return d;
-      });
+      }));
     }
     const maps = spec.densepose.decoder ? [tensor(body, BODY_OUTPUTS.dpFeatures, 'body')] : levels.slice(0, 4);
     return { detections, scales: batch.scales, sizes: batch.sizes, maps };
@@ -158,13 +162,13 @@ export class DensePosePipeline {
    * (`boxes[n]`: `[K,4]` xyxy in image `n`'s pixels, with their scores), batched over all boxes of the
    * batch, `headBatch` boxes per head run. Boxes are clipped to the image; empty ones are dropped.
    */
-  async densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[], options: Pick<PipelineOptions, 'headBatch'> = {}): Promise<DensePosePerson[][]> {
-    const headBatch = options.headBatch ?? 16;
+  async densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[], options: Pick<PipelineOptions, 'headBatch' | 'profile'> = {}): Promise<DensePosePerson[][]> {
+    const headBatch = options.headBatch ?? 128;
+    const prof = options.profile;
     if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
     if (boxes.length !== detected.detections.length) throw new DensePoseError('SHAPE_MISMATCH', `densepose: ${boxes.length} box sets for ${detected.detections.length} images`);
     const dp = this.spec.densepose;
     const [ph, pw] = dp.poolerResolution;
-    const dpCell = ph * pw * dp.channels;
     const jobs: { image: number; modelBox: Float32Array; box: Float32Array; score: number }[] = [];
     boxes.forEach((set, n) => {
       const [sy, sx] = detected.scales[n]!;
@@ -185,37 +189,11 @@ export class DensePosePipeline {
     const people: DensePosePerson[][] = boxes.map(() => []);
     for (let start = 0; start < jobs.length; start += headBatch) {
       const chunk = jobs.slice(start, start + headBatch);
-      const input = new Float32Array(chunk.length * dpCell);
-      chunk.forEach((job, j) => {
-        const maps = detected.maps.map((t) => imageSlice(t, job.image));
-        const common = { outputSize: [ph, pw] as const, samplingRatio: dp.poolerSamplingRatio, aligned: dp.poolerAligned };
-        const out =
-          maps.length === 1
-            ? roiAlignArrays(maps[0]!.data, maps[0]!.shape, job.modelBox, { ...common, spatialScale: 1 / dp.featureStrides[0]! })
-            : roiAlignMultiLevelArrays(maps.map((m) => m.data), maps.map((m) => m.shape), job.modelBox, { ...common, scales: dp.featureStrides.map((s) => 1 / s) });
-        input.set(out, j * dpCell);
-      });
-      const out = await this.runner.run('densepose', { pooled: { data: input, shape: [chunk.length, ph, pw, dp.channels] } });
-      const [segm, fine, u, v] = DENSEPOSE_OUTPUTS.map((name) => tensor(out, name, 'densepose'));
-      const arrays: ChartArrays = {
-        coarseSegm: segm!.data,
-        fineSegm: fine!.data,
-        u: u!.data,
-        v: v!.data,
-        count: chunk.length,
-        height: segm!.shape[1]!,
-        width: segm!.shape[2]!,
-        segmChannels: segm!.shape[3]!,
-        patchChannels: fine!.shape[3]!,
-      };
-      if (dp.confidences?.length) {
-        const raw: ConfidenceArrays = {};
-        for (const name of dp.confidences) raw[name] = tensor(out, CONFIDENCE_HEADS[name], 'densepose').data;
-        arrays.confidences = applyConfidences(arrays, raw, dp.segmConfidenceEpsilon ?? 0.01);
-      }
+      const input = timed(prof, 'DensePose RoIAlign', () => poolDensePoseRois(dp, (n) => detected.maps.map((t) => imageSlice(t, n)), chunk));
+      const arrays = await timedAsync(prof, 'stage densepose', () => runDensePoseHeadBatched(this.runner, { data: input, shape: [chunk.length, ph, pw, dp.channels] }, dp));
       const imageBoxes = new Float32Array(4 * chunk.length);
       chunk.forEach((job, j) => imageBoxes.set(job.box, 4 * j));
-      chartOutputsToResults(arrays, imageBoxes).forEach((densepose, j) => {
+      timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, imageBoxes)).forEach((densepose, j) => {
         const job = chunk[j]!;
         const [x1, y1, x2, y2] = job.box;
         people[job.image]!.push(makePerson([x1!, y1!, x2! - x1!, y2! - y1!], job.score, densepose));

@@ -4,6 +4,7 @@ import type { BoxInferenceOptions } from '../model/roi-heads/box-inference.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import { INPUT_DEFAULTS } from '../model/input-size.ts';
 import { type ConfidenceHeadName, confidenceHeadNames } from '../model/densepose/confidence.ts';
+import type { PreprocessMode } from './preprocess.ts';
 
 /** Version of {@link PipelineSpec}; bump when its meaning changes. */
 export const PIPELINE_SPEC_VERSION = 1;
@@ -116,4 +117,12 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
 
 function confidenceSpec(names: ConfidenceHeadName[], segmConfidenceEpsilon: number): Pick<PipelineSpec['densepose'], 'confidences' | 'segmConfidenceEpsilon'> {
   return names.length === 0 ? {} : { confidences: names, segmConfidenceEpsilon };
+}
+
+/**
+ * The model's test-time defaults, the one rule for Node and the browser: detectron2's models (a
+ * `detectron2` field) get detectron2's score threshold and its uint8 resize; others 0.5 and the float resize.
+ */
+export function testTimeDefaults(spec: Pick<PipelineSpec, 'detectron2' | 'box'>): { scoreThreshold: number; preprocess: PreprocessMode } {
+  return spec.detectron2 !== undefined ? { scoreThreshold: spec.box.scoreThresh, preprocess: 'detectron2' } : { scoreThreshold: 0.5, preprocess: 'float' };
 }

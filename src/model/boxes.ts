@@ -121,9 +121,10 @@ export function argsortDescending(scores: ArrayLike<number>, idx?: ArrayLike<num
 /**
  * Greedy NMS as torchvision's CPU kernel: visit boxes by descending score, suppress later boxes with
  * IoU > `threshold` (IoU in float32). Returns kept indices (into `boxes`) by descending score.
- * `subset` restricts to those indices.
+ * `subset` restricts to those indices; `maxKeep` stops after that many kept boxes (the first `maxKeep`
+ * of the full result, so callers that keep only the top k lose nothing).
  */
-export function nms(boxes: Float32Array, scores: Float32Array, threshold: number, subset?: ArrayLike<number>): Int32Array {
+export function nms(boxes: Float32Array, scores: Float32Array, threshold: number, subset?: ArrayLike<number>, maxKeep = Infinity): Int32Array {
   const order = argsortDescending(scores, subset);
   const n = order.length;
   const f = Math.fround;
@@ -142,7 +143,7 @@ export function nms(boxes: Float32Array, scores: Float32Array, threshold: number
   }
   const suppressed = new Uint8Array(n);
   const keep: number[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && keep.length < maxKeep; i++) {
     if (suppressed[i]) continue;
     keep.push(order[i]!);
     for (let j = i + 1; j < n; j++) {
@@ -157,8 +158,12 @@ export function nms(boxes: Float32Array, scores: Float32Array, threshold: number
   return Int32Array.from(keep);
 }
 
-/** torchvision `batched_nms`: NMS within each group id; kept indices by descending score. */
-export function batchedNms(boxes: Float32Array, scores: Float32Array, groups: Int32Array, threshold: number): Int32Array {
+/**
+ * torchvision `batched_nms`: NMS within each group id; kept indices by descending score. With `topK`, only
+ * the first `topK` of that result are returned — exactly, since each group stops after `topK` keeps: a
+ * group's later keeps have `topK` higher-ranked boxes of their own group ahead of them.
+ */
+export function batchedNms(boxes: Float32Array, scores: Float32Array, groups: Int32Array, threshold: number, topK = Infinity): Int32Array {
   const byGroup = new Map<number, number[]>();
   for (let i = 0; i < groups.length; i++) {
     const g = groups[i]!;
@@ -167,6 +172,7 @@ export function batchedNms(boxes: Float32Array, scores: Float32Array, groups: In
     list.push(i);
   }
   const kept: number[] = [];
-  for (const idx of byGroup.values()) kept.push(...nms(boxes, scores, threshold, idx));
-  return argsortDescending(scores, kept);
+  for (const idx of byGroup.values()) kept.push(...nms(boxes, scores, threshold, idx, topK));
+  const order = argsortDescending(scores, kept);
+  return order.length > topK ? order.subarray(0, topK) : order;
 }

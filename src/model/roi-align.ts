@@ -126,6 +126,37 @@ export interface Taps {
   weight: Float32Array;
 }
 
+/**
+ * Taps of one axis per bin with equal pixels merged: the `2·grid` (pixel, weight) pairs of a bin's samples
+ * usually hit only 2–3 distinct pixels (neighbouring samples share them), so the cell's taps — the product
+ * of its row and column lists — shrink from 16 to about 9 at grid 2. Zero weights are dropped.
+ */
+function mergedAxis(plan: AxisPlan, bins: number): { start: Int32Array; index: Int32Array; weight: Float32Array } {
+  const start = new Int32Array(bins + 1);
+  const index = new Int32Array(bins * plan.grid * 2);
+  const weight = new Float32Array(bins * plan.grid * 2);
+  let n = 0;
+  for (let p = 0; p < bins; p++) {
+    start[p] = n;
+    for (let i = p * plan.grid; i < (p + 1) * plan.grid; i++) {
+      for (let t = 0; t < 2; t++) {
+        const at = t === 0 ? plan.lo[i]! : plan.hi[i]!;
+        const w = t === 0 ? plan.wLo[i]! : plan.wHi[i]!;
+        if (w === 0) continue;
+        let j = start[p]!;
+        while (j < n && index[j] !== at) j++;
+        if (j < n) weight[j]! += w;
+        else {
+          index[n] = at;
+          weight[n++] = w;
+        }
+      }
+    }
+  }
+  start[bins] = n;
+  return { start, index, weight };
+}
+
 /** @internal shared with roi-align-tf.ts */
 export function buildTaps(plans: BoxPlan[], shape: readonly number[], outputSize: readonly [number, number]): Taps {
   const [, height, width, c] = shape as [number, number, number, number];
@@ -140,27 +171,17 @@ export function buildTaps(plans: BoxPlan[], shape: readonly number[], outputSize
   for (let k = 0; k < plans.length; k++) {
     const { y, x, norm, batch } = plans[k]!;
     const imgBase = batch * height * width * c;
+    const ys = mergedAxis(y, oh);
+    const xs = mergedAxis(x, ow);
     for (let ph = 0; ph < oh; ph++) {
       for (let pw = 0; pw < ow; pw++) {
         cellStart[(k * oh + ph) * ow + pw] = n;
-        for (let iy = ph * y.grid; iy < (ph + 1) * y.grid; iy++) {
-          for (let t = 0; t < 2; t++) {
-            const row = t === 0 ? y.lo[iy]! : y.hi[iy]!;
-            const wy = (t === 0 ? y.wLo[iy]! : y.wHi[iy]!) * norm;
-            if (wy === 0) continue;
-            const rowBase = imgBase + row * width * c;
-            for (let ix = pw * x.grid; ix < (pw + 1) * x.grid; ix++) {
-              const wxl = x.wLo[ix]!;
-              const wxh = x.wHi[ix]!;
-              if (wxl !== 0) {
-                inBase[n] = rowBase + x.lo[ix]! * c;
-                weight[n++] = wy * wxl;
-              }
-              if (wxh !== 0) {
-                inBase[n] = rowBase + x.hi[ix]! * c;
-                weight[n++] = wy * wxh;
-              }
-            }
+        for (let a = ys.start[ph]!; a < ys.start[ph + 1]!; a++) {
+          const rowBase = imgBase + ys.index[a]! * width * c;
+          const wy = ys.weight[a]! * norm;
+          for (let b = xs.start[pw]!; b < xs.start[pw + 1]!; b++) {
+            inBase[n] = rowBase + xs.index[b]! * c;
+            weight[n++] = wy * xs.weight[b]!;
           }
         }
       }
@@ -177,12 +198,22 @@ export function roiAlignArrays(features: Float32Array, shape: readonly [number, 
   const [oh, ow] = options.outputSize;
   const out = new Float32Array((boxes.length / 4) * oh * ow * c);
   const { cellStart, inBase, weight } = buildTaps(planBoxes(boxes, shape[1], shape[2], options), shape, options.outputSize);
+  const c4 = c - (c % 4);
   for (let q = 0; q + 1 < cellStart.length; q++) {
     const o = q * c;
-    for (let t = cellStart[q]!; t < cellStart[q + 1]!; t++) {
+    const end = cellStart[q + 1]!;
+    for (let t = cellStart[q]!; t < end; t++) {
       const i = inBase[t]!;
       const w = weight[t]!;
-      for (let ch = 0; ch < c; ch++) out[o + ch]! += w * features[i + ch]!;
+      // Four channels per step: V8 keeps the loop overhead and bounds checks per 4 (≈1.2× here).
+      let ch = 0;
+      for (; ch < c4; ch += 4) {
+        out[o + ch] = out[o + ch]! + w * features[i + ch]!;
+        out[o + ch + 1] = out[o + ch + 1]! + w * features[i + ch + 1]!;
+        out[o + ch + 2] = out[o + ch + 2]! + w * features[i + ch + 2]!;
+        out[o + ch + 3] = out[o + ch + 3]! + w * features[i + ch + 3]!;
+      }
+      for (; ch < c; ch++) out[o + ch] = out[o + ch]! + w * features[i + ch]!;
     }
   }
   return out;

@@ -65,7 +65,8 @@ async function load(): Promise<BrowserDensePose> {
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   const wasmOnly = params.get('ep') === 'wasm';
   if (wasmOnly) state.gpu = 'not asked (ep=wasm)';
-  const gpu = !wasmOnly && (await probeWebGpu());
+  // ?ep=webgpu forces WebGPU even on a software adapter (which the probe would pass over)
+  const gpu = !wasmOnly && (params.get('ep') === 'webgpu' || (await probeWebGpu()));
   let dp: BrowserDensePose;
   try {
     dp = await createDensePose({ model: new URL(modelBase, location.href), ort: ort as unknown as OrtModuleLike, executionProviders: gpu ? ['webgpu', 'wasm'] : ['wasm'] });

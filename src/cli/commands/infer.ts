@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isModelDir } from '../../infer/model-dir.ts';
 import { DensePoseError } from '../../errors.ts';
-import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
+import { createDensePose, INFER_BACKENDS, PRECISIONS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
 import { runInputs, VIS_ALIASES, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
@@ -63,6 +63,9 @@ end, and make the exit code 1.`,
     { name: 'max-size', value: 'N', help: 'long-side limit', default: `the model config's input.maxSizeTest; bundled model ${bundledSizes().split('/')[1]}, zoo configs 1333` },
     { name: 'batch', value: 'N', help: 'images per model run', default: 4 },
     { name: 'gt', value: 'GT.json', help: 'take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"' },
+    { name: 'precision', value: 'P', help: `${PRECISIONS.join(' | ')}; int8 modes are opt-in (README, Inference speed)\nand calibrate on the --calibrate images`, default: 'float32' },
+    { name: 'calibrate', value: 'INPUT', help: 'images with people (file, folder or glob) to calibrate int8 precision on' },
+    { name: 'confidence', help: "add confidence maps to results.json (models with confidence heads: the zoo's WC1/WC2/…M)" },
     { name: 'no-iuv', help: 'do not write the IUV PNGs' },
     { name: 'quiet', help: 'no progress bar' },
   ],
@@ -90,6 +93,10 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
   const batch = optNumber(args, 'batch', 4, 'infer', { integer: true, min: 1, max: 256 });
 
+  const precision = optChoice(args, 'precision', PRECISIONS, 'float32');
+  const calibrate = optString(args, 'calibrate');
+  if (precision !== 'float32' && !calibrate) throw new DensePoseError('BAD_OPTION', `densepose infer: --precision ${precision} needs --calibrate INPUT (images with people)`);
+  const calibrationImages = calibrate ? await expandInputs([calibrate]) : [];
   const files = await expandInputs(args.positional, { recursive: optFlag(args, 'recursive') });
   const gt = optString(args, 'gt');
   const config = optString(args, 'config');
@@ -104,6 +111,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
     batchSize: batch,
     ...(minSize !== undefined ? { minSize } : {}),
     ...(maxSize !== undefined ? { maxSize } : {}),
+    ...(precision !== 'float32' ? { precision, calibrationImages } : {}),
   });
   if (dp.fallbackReason) console.error(`densepose infer: ${dp.fallbackReason}`);
   const progress = optFlag(args, 'quiet') ? undefined : createProgress(files.length, 'infer');

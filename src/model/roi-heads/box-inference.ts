@@ -53,6 +53,6 @@ export function boxInference(logits: Float32Array, deltas: Float32Array, proposa
   const cb = Float32Array.from(candBoxes);
   const cs = Float32Array.from(candScores);
   const cc = Int32Array.from(candClasses);
-  const keep = batchedNms(cb, cs, cc, o.nmsThresh).subarray(0, o.topK);
+  const keep = batchedNms(cb, cs, cc, o.nmsThresh, o.topK);
   return { boxes: gatherBoxes(cb, keep), scores: gather(cs, keep), classes: Int32Array.from(keep, (i) => cc[i]!) };
 }

@@ -76,6 +76,6 @@ export function selectProposals(
   const keep: number[] = [];
   for (let i = 0; i < sc.length; i++) if (all[4 * i + 2]! - all[4 * i]! > o.minSize && all[4 * i + 3]! - all[4 * i + 1]! > o.minSize) keep.push(i);
   if (keep.length !== sc.length) [all, sc, lv] = [gatherBoxes(all, keep), gather(sc, keep), Int32Array.from(keep, (i) => lv[i]!)];
-  const kept = batchedNms(all, sc, lv, o.nmsThresh).subarray(0, o.postNmsTopK);
+  const kept = batchedNms(all, sc, lv, o.nmsThresh, o.postNmsTopK);
   return { boxes: gatherBoxes(all, kept), logits: gather(sc, kept) };
 }
