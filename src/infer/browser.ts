@@ -27,7 +27,7 @@ export interface CreateBrowserDensePoseOptions {
   ort?: OrtModuleLike;
   /** Providers in order of preference. @default ['webgpu', 'wasm'] where `navigator.gpu` gives an adapter, else ['wasm'] */
   executionProviders?: readonly string[];
-  /** Default for {@link BrowserEstimateOptions.scoreThreshold}. @default 0.5 */
+  /** Default for {@link BrowserEstimateOptions.scoreThreshold}. @default the model's (0.5; detectron2 models: their config's) */
   scoreThreshold?: number;
   /** Short side the images are resized to. @default the model's minSizeTest */
   minSize?: number;
@@ -126,7 +126,8 @@ export async function createDensePose(options: CreateBrowserDensePoseOptions): P
     return pipeline.run(inputs.map(browserPixels), {
       ...(options.minSize !== undefined ? { minSize: options.minSize } : {}),
       ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
-      scoreThreshold: o.scoreThreshold ?? options.scoreThreshold ?? 0.5,
+      scoreThreshold: o.scoreThreshold ?? options.scoreThreshold ?? model.spec.defaultScoreThreshold ?? 0.5,
+      preprocess: model.spec.input.preprocess ?? 'float',
       ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
     });
   };

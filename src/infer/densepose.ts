@@ -204,14 +204,12 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   }
   const pipeline = new DensePosePipeline(spec!, runner);
   const batchSize = options.batchSize ?? 4;
-  // detectron2's models get detectron2's test-time behaviour: its score threshold and its uint8 resize.
-  const modelConfig = source.kind === 'rcnn' ? source.rcnn.config : openModelDir(source.dir).metadata.config;
-  const fromDetectron2 = modelConfig.detectron2 !== undefined;
+  // detectron2's models get detectron2's test-time behaviour (its score threshold and uint8 resize): the spec says so
   const loadTime = {
     minSize: options.minSize,
     maxSize: options.maxSize,
-    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec!.box.scoreThresh : 0.5),
-    preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
+    scoreThreshold: options.scoreThreshold ?? spec!.defaultScoreThreshold,
+    preprocess: options.preprocess ?? spec!.input.preprocess ?? 'float',
   };
   let disposed = false;
 

@@ -21,9 +21,13 @@ export interface PipelineSpec {
     minSizeTest: number;
     maxSizeTest: number;
     sizeDivisibility: number;
+    /** Resize the model's own test pipeline uses (`'detectron2'`: Pillow's uint8 bilinear, for detectron2 models). Absent: `'float'`. */
+    preprocess?: 'float' | 'detectron2';
   };
   /** FPN output channels (p2..p6). */
   channels: number;
+  /** Default score threshold of `estimate`: the config's test threshold for detectron2 models, else 0.5. */
+  defaultScoreThreshold: number;
   rpn: {
     /** One anchor size per level p2..p6. */
     anchorSizes: number[];
@@ -77,8 +81,10 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
       minSizeTest: input.minSizeTest,
       maxSizeTest: input.maxSizeTest,
       sizeDivisibility: input.sizeDivisibility,
+      ...(rcnn.config.detectron2 !== undefined ? { preprocess: 'detectron2' as const } : {}),
     },
     channels,
+    defaultScoreThreshold: rcnn.config.detectron2 !== undefined ? box.scoreThreshTest : 0.5,
     rpn: {
       anchorSizes: [...rpn.options.anchorSizes],
       aspectRatios: [...rpn.options.aspectRatios],
