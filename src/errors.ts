@@ -13,7 +13,6 @@ export const ERROR_CODES = [
   'NUMERIC',
   'IO',
   'ABORTED',
-  'NETWORK',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -19,3 +19,6 @@ export { DensePoseError, ERROR_CODES, type ErrorCode } from './errors.ts';
 export type { ModelConfig } from './model/config.ts';
 export type { ExecutionProvider } from './runtime/onnx/session.ts';
 export type { BackendName } from './runtime/backend.ts';
+export { pullModel, cachedModel, listModels, removeModel, zooCacheDir, type CachedModel, type PullProgress, type ZooManifest, type ZooOptions } from './zoo/cache.ts';
+export { shippedZooIndex, validateZooIndex, type ZooEntry, type ZooIndex } from './zoo/index.ts';
+export type { DensePoseConfidence } from './model/densepose/postprocess.ts';

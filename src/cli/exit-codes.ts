@@ -14,8 +14,6 @@ export const EXIT = {
   io: 4,
   /** Training diverged (loss or gradient norm not finite); no final model is written. */
   diverged: 5,
-  /** A download failed or is not allowed (offline mode, server error, checksum mismatch). */
-  network: 6,
   /** A bug: an error we did not anticipate (one line; DENSEPOSE_DEBUG=1 prints the stack). */
   internal: 70,
   /** Interrupted (Ctrl-C / SIGTERM); finished work is kept (train: checkpoint, infer: results so far). */
@@ -36,7 +34,6 @@ const BY_CODE: Record<ErrorCode, number> = {
   IO: EXIT.io,
   NUMERIC: EXIT.diverged,
   ABORTED: EXIT.interrupted,
-  NETWORK: EXIT.network,
 };
 
 /** Any thrown value as a DensePoseError when it is one we understand (ours, or a Node system error); else undefined. */

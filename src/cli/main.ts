@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { didYouMean } from '../errors.ts';
@@ -14,7 +15,7 @@ const COMMANDS = {
   convert: { about: 'convert a detectron2 checkpoint (.pkl) to safetensors', load: async () => (await import('./commands/convert.ts')).convertCommand },
   export: { about: 'export a model file to a model directory (ONNX stages + spec) for fast loading and browsers', load: async () => (await import('./commands/export.ts')).exportCommand },
   models: { about: 'the model zoo by name: list, pull, path, rm (detectron2 DensePose models)', load: async () => (await import('./commands/models.ts')).modelsCommand },
-  bench: { about: 'benchmarks: ops, synth, eval, detector, heads, train, infer', load: async () => (await import('./commands/bench.ts')).benchCommand },
+  bench: { about: 'run a benchmark; bare "densepose bench" lists them', load: async () => (await import('./commands/bench.ts')).benchCommand },
   demo: { about: 'render a synthetic scene, run the default model, write overlays to demo-out/', load: async () => (await import('./commands/demo.ts')).demoCommand },
   backend: { about: 'report the tfjs backend, threads and SIMD in use', load: async () => (await import('./commands/backend.ts')).backendCommand },
 } as const satisfies Record<string, { about: string; load: () => Promise<(argv: string[]) => Promise<number>> }>;
@@ -23,7 +24,13 @@ type CommandName = keyof typeof COMMANDS;
 
 function usage(): string {
   const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`);
-  return `Usage: densepose <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "densepose <command> --help" for a command's options.`;
+  return `Usage: densepose <command> [options]\n\nCommands:\n${rows.join('\n')}\n\nRun "densepose <command> --help" for a command's options; "densepose --version" for the version.`;
+}
+
+/** The package's version, from its package.json. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Whether to print stacks of unexpected errors (for bug reports). */
@@ -49,7 +56,7 @@ export function formatError(command: string | undefined, e: unknown): string {
   }
   const what = strip(d.detail ?? d.message);
   const where = d.where ? ` (${d.where})` : '';
-  const hint = d.code === 'BAD_OPTION' && command ? `; see densepose ${command} --help` : '';
+  const hint = d.code === 'BAD_OPTION' && command ? `${what.endsWith('?') ? ' See' : '; see'} densepose ${command} --help` : '';
   return `${prefix}: ${what}${where}${hint} [${d.code}]`;
 }
 
@@ -63,6 +70,10 @@ export function reportError(command: string | undefined, e: unknown): number {
 /** Run one `densepose` command line; returns the exit code and never throws (the CLI's error boundary). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`densepose-ts ${version()}`);
+    return EXIT.ok;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? EXIT.usage : EXIT.ok;

@@ -1,4 +1,8 @@
-/** A terminal progress bar for long work (synth, train, eval, infer); quiet when stderr is not a TTY unless forced. */
+/**
+ * A terminal progress bar for long work (synth, train, eval, infer), cut to the terminal's width.
+ * When the stream is not a terminal (a log file, CI) it is quiet, or prints one plain line every
+ * `logEvery` ticks.
+ */
 export interface Progress {
   /** Advance by `n` (default 1); `info` is shown after the bar (losses, current file). */
   tick(n?: number, info?: string): void;
@@ -11,8 +15,17 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Redraw at most this often. @default 100 */
   intervalMs?: number;
-  /** Draw even when the stream is not a TTY (one line per redraw). @default false */
+  /** Draw even when the stream is not a TTY (one line per redraw). @default process.env.DENSEPOSE_PROGRESS === "1" */
   force?: boolean;
+  /** When the stream is not a TTY: one line every this many ticks (and at the end). 0 = none. @default 0 */
+  logEvery?: number;
+}
+
+/** `text` cut to `columns - 1` characters (the last column would wrap on some terminals). */
+export function fitToWidth(text: string, columns: number | undefined): string {
+  const max = Math.max(20, (columns ?? 80) - 1);
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 function formatSeconds(s: number): string {
@@ -26,14 +39,18 @@ function formatSeconds(s: number): string {
 export function createProgress(total: number, label: string, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
-  const enabled = tty || (options.force ?? false);
+  const logEvery = tty ? 0 : Math.max(0, Math.floor(options.logEvery ?? 0));
+  // DENSEPOSE_PROGRESS=1: one progress line per update on a non-TTY stderr (logs, CI, supervising scripts)
+  const forced = options.force ?? process.env.DENSEPOSE_PROGRESS === '1';
+  const enabled = tty || forced || logEvery > 0;
+  let lastLogged = 0;
   const interval = options.intervalMs ?? 100;
   const start = performance.now();
   let done = 0;
   let last = 0;
   let lastInfo = '';
 
-  const line = (): string => {
+  const line = (withBar = true): string => {
     const elapsed = (performance.now() - start) / 1000;
     const rate = done / Math.max(elapsed, 1e-9);
     const eta = rate > 0 ? (total - done) / rate : Infinity;
@@ -41,12 +58,17 @@ export function createProgress(total: number, label: string, options: ProgressOp
     const filled = total > 0 ? Math.round((width * Math.min(done, total)) / total) : 0;
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     const pct = total > 0 ? ((100 * done) / total).toFixed(0).padStart(3) : '  ?';
-    return `${label} ${bar} ${pct}% ${done}/${total} ${rate.toFixed(2)} it/s ETA ${formatSeconds(eta)}${lastInfo ? ` ${lastInfo}` : ''}`;
+    return `${label}${withBar ? ` ${bar}` : ''} ${pct}% ${done}/${total} ${rate.toFixed(2)} it/s ETA ${formatSeconds(eta)}${lastInfo ? ` ${lastInfo}` : ''}`;
   };
   const draw = (final: boolean): void => {
     if (!enabled) return;
-    if (tty) stream.write(`\r\x1b[2K${line()}${final ? '\n' : ''}`);
-    else stream.write(`${line()}\n`);
+    if (tty) stream.write(`\r\x1b[2K${fitToWidth(line(), stream.columns)}${final ? '\n' : ''}`);
+    else if (logEvery > 0 && !forced) {
+      if (!final && done - lastLogged < logEvery) return;
+      if (final && done === lastLogged) return;
+      lastLogged = done;
+      stream.write(`${line(false)}\n`);
+    } else stream.write(`${line()}\n`);
   };
 
   return {
@@ -54,7 +76,7 @@ export function createProgress(total: number, label: string, options: ProgressOp
       done += n;
       if (info !== undefined) lastInfo = info;
       const now = performance.now();
-      if (now - last >= interval || done >= total) {
+      if (logEvery > 0 || now - last >= interval || done >= total) {
         last = now;
         draw(false);
       }

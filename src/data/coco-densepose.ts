@@ -110,6 +110,11 @@ export function personTarget(a: CocoAnnotation): PersonTarget | null {
 export interface LoadCocoDensePoseOptions {
   /** Folder of the images; when given, each image is checked (exists, decodes, size matches). @default no check */
   imageDir?: string;
+  /**
+   * Picks the image folder once the JSON is read (e.g. from a header the file carries); wins over
+   * `imageDir` when it returns a folder. @default none
+   */
+  resolveImageDir?: (data: CocoDataset) => string | undefined;
   /** Called for each skipped image. @default console.warn */
   onSkip?: (image: CocoImage, reason: string) => void;
 }
@@ -122,6 +127,8 @@ export interface CocoDensePoseDataset {
   /** Annotations by image id, in file order. */
   annotationsByImage: Map<number, CocoAnnotation[]>;
   skipped: { image: CocoImage; reason: string }[];
+  /** The folder images were checked in (undefined: not checked). */
+  imageDir: string | undefined;
 }
 
 /** Read and validate a COCO-DensePose JSON file (and its images when `imageDir` is given). */
@@ -129,11 +136,12 @@ export async function loadCocoDensePose(path: string, options: LoadCocoDensePose
   const data = loadCocoDensePoseJson(path);
   const skipped: { image: CocoImage; reason: string }[] = [];
   let images = data.images;
-  if (options.imageDir) {
+  const imageDir = options.resolveImageDir?.(data) ?? options.imageDir;
+  if (imageDir) {
     const onSkip = options.onSkip ?? ((im: CocoImage, reason: string) => console.warn(`${path}: skipping image ${im.id} (${im.file_name}): ${reason}`));
     images = [];
     for (const im of data.images) {
-      const file = join(options.imageDir, im.file_name);
+      const file = join(imageDir, im.file_name);
       let reason: string | null = null;
       if (!existsSync(file)) reason = `missing file ${file}`;
       else {
@@ -154,5 +162,5 @@ export async function loadCocoDensePose(path: string, options: LoadCocoDensePose
   const keep = new Set(images.map((im) => im.id));
   const annotationsByImage = new Map<number, CocoAnnotation[]>(images.map((im) => [im.id, []]));
   for (const a of data.annotations) if (keep.has(a.image_id)) annotationsByImage.get(a.image_id)!.push(a);
-  return { path, data, images, annotationsByImage, skipped };
+  return { path, data, images, annotationsByImage, skipped, imageDir };
 }

@@ -9,6 +9,7 @@ import type { PipelineSpec } from './spec.ts';
 import type { StageName } from './stage-names.ts';
 import type { DensePosePerson } from './types.ts';
 import { MODEL_DIR_FILES } from './model-dir-files.ts';
+import { findZooEntry, looksLikeModelName, shippedZooIndex } from '../zoo/index.ts';
 
 /** What the browser entry reads pixels from; `PixelImage` is RGB bytes `[height, width, 3]`. */
 export type BrowserImageInput = HTMLImageElement | HTMLVideoElement | HTMLCanvasElement | OffscreenCanvas | ImageBitmap | ImageData | PixelImage;
@@ -21,13 +22,20 @@ export interface ModelDirectoryContents {
 
 /** Load-time options of the browser {@link createDensePose}. */
 export interface CreateBrowserDensePoseOptions {
-  /** URL of the model directory (relative URLs resolve against the page), or its contents. */
+  /**
+   * URL of the model directory (relative URLs resolve against the page), its contents, or a zoo model name
+   * (`'R_50_FPN_s1x'`): the directory `<baseUrl><name>/`, as `densepose models export NAME --out DIR/NAME` writes it.
+   */
   model: string | URL | ModelDirectoryContents;
+  /** Where zoo models' exported directories are served (self-hosted copies). @default 'models/' (relative to the page) */
+  baseUrl?: string | URL;
+  /** Cache API cache that keeps zoo models' files across visits; false: plain fetch. @default 'densepose-ts' */
+  cacheName?: string | false;
   /** The ONNX Runtime module. @default await import('onnxruntime-web') */
   ort?: OrtModuleLike;
   /** Providers in order of preference. @default ['webgpu', 'wasm'] where `navigator.gpu` gives an adapter, else ['wasm'] */
   executionProviders?: readonly string[];
-  /** Default for {@link BrowserEstimateOptions.scoreThreshold}. @default the model's (0.5; detectron2 models: their config's) */
+  /** Default for {@link BrowserEstimateOptions.scoreThreshold}. @default the config's for detectron2 models (the zoo: 0.05), else 0.5 */
   scoreThreshold?: number;
   /** Short side the images are resized to. @default the model's minSizeTest */
   minSize?: number;
@@ -37,7 +45,7 @@ export interface CreateBrowserDensePoseOptions {
 
 /** Per-call options of {@link BrowserDensePose.estimate}. */
 export interface BrowserEstimateOptions {
-  /** @default the load-time scoreThreshold (0.5) */
+  /** @default the load-time scoreThreshold */
   scoreThreshold?: number;
   /** Most people per image. @default the model's detectionsPerImage */
   maxPeople?: number;
@@ -52,14 +60,38 @@ export interface BrowserDensePose {
   dispose(): Promise<void>;
 }
 
-async function fetchModel(base: string | URL): Promise<ModelDirectoryContents> {
+/** The Cache API's cache `name` where the page has one (secure contexts), else undefined. */
+async function openCache(name: string | false): Promise<Cache | undefined> {
+  if (name === false || typeof globalThis.caches === 'undefined') return undefined;
+  return globalThis.caches.open(name).catch(() => undefined);
+}
+
+async function fetchModel(base: string | URL, cache?: Cache): Promise<ModelDirectoryContents> {
   const root = new URL(String(base).endsWith('/') ? base : `${String(base)}/`, globalThis.location?.href);
+  // A missing model is a 404, or (dev servers, single-page hosts) the site's HTML page answered for
+  // any unknown path, which JSON.parse would report as "Unexpected token '<'": say which it is.
   const get = async (name: string): Promise<Response> => {
-    const r = await fetch(new URL(name, root));
-    if (!r.ok) throw new DensePoseError('BAD_FILE', `HTTP ${r.status} for ${name}`, { where: new URL(name, root).href });
+    const url = new URL(name, root).href;
+    const hit = await cache?.match(url);
+    if (hit) return hit;
+    let r: Response;
+    try {
+      r = await fetch(url);
+    } catch (e) {
+      throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: fetching ${name} failed (${(e as Error).message})`, { where: url, cause: e });
+    }
+    if (!r.ok) throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: ${name} answered HTTP ${r.status}`, { where: url });
+    if ((r.headers.get('content-type') ?? '').includes('text/html')) throw new DensePoseError('NOT_FOUND', `no exported model at ${root.href}: ${name} answered with an HTML page, not the model file`, { where: url });
+    if (cache) await cache.put(url, r.clone());
     return r;
   };
-  const spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
+  let spec: PipelineSpec;
+  try {
+    spec = (await (await get(MODEL_DIR_FILES.spec)).json()) as PipelineSpec;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new DensePoseError('BAD_FILE', `${MODEL_DIR_FILES.spec} of ${root.href} is not JSON (${e.message})`, { where: new URL(MODEL_DIR_FILES.spec, root).href, cause: e });
+    throw e;
+  }
   const bytes = async (name: string) => new Uint8Array(await (await get(name)).arrayBuffer());
   const [body, boxHead, densepose] = await Promise.all([bytes(MODEL_DIR_FILES.body), bytes(MODEL_DIR_FILES.boxHead), bytes(MODEL_DIR_FILES.densepose)]);
   return { spec, graphs: { body, boxHead, densepose } };
@@ -108,7 +140,16 @@ export async function createDensePose(options: CreateBrowserDensePoseOptions): P
   const t = options.scoreThreshold;
   if (t !== undefined && !(t >= 0 && t <= 1)) throw new DensePoseError('BAD_OPTION', `createDensePose: scoreThreshold must be in [0, 1], got ${t}`);
   const ort = options.ort ?? ((await import('onnxruntime-web')) as unknown as OrtModuleLike);
-  const model = typeof options.model === 'string' || options.model instanceof URL ? await fetchModel(options.model) : options.model;
+  const source = options.model;
+  const zoo = typeof source === 'string' && looksLikeModelName(source) ? findZooEntry(shippedZooIndex(), source) : undefined;
+  const model = zoo
+    ? await fetchModel(new URL(`${zoo.name}/`, new URL(String(options.baseUrl ?? 'models/'), globalThis.location?.href)), await openCache(options.cacheName ?? 'densepose-ts'))
+    : typeof source === 'string' || source instanceof URL
+      ? await fetchModel(source)
+      : source;
+  // detectron2's models get detectron2's test-time behaviour, as in Node
+  const fromDetectron2 = model.spec.detectron2 !== undefined;
+  const scoreThreshold = options.scoreThreshold ?? (fromDetectron2 ? model.spec.box.scoreThresh : 0.5);
   const wanted = options.executionProviders ?? ((await hasWebGpu()) ? ['webgpu', 'wasm'] : ['wasm']);
   let providers: readonly string[] = wanted;
   let runner;
@@ -126,8 +167,8 @@ export async function createDensePose(options: CreateBrowserDensePoseOptions): P
     return pipeline.run(inputs.map(browserPixels), {
       ...(options.minSize !== undefined ? { minSize: options.minSize } : {}),
       ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
-      scoreThreshold: o.scoreThreshold ?? options.scoreThreshold ?? model.spec.defaultScoreThreshold ?? 0.5,
-      preprocess: model.spec.input.preprocess ?? 'float',
+      scoreThreshold: o.scoreThreshold ?? scoreThreshold,
+      preprocess: fromDetectron2 ? 'detectron2' : 'float',
       ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
     });
   };

@@ -204,12 +204,13 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
   }
   const pipeline = new DensePosePipeline(spec!, runner);
   const batchSize = options.batchSize ?? 4;
-  // detectron2's models get detectron2's test-time behaviour (its score threshold and uint8 resize): the spec says so
+  // detectron2's models get detectron2's test-time behaviour (its score threshold and uint8 resize), as in the browser entry
+  const fromDetectron2 = spec!.detectron2 !== undefined;
   const loadTime = {
     minSize: options.minSize,
     maxSize: options.maxSize,
-    scoreThreshold: options.scoreThreshold ?? spec!.defaultScoreThreshold,
-    preprocess: options.preprocess ?? spec!.input.preprocess ?? 'float',
+    scoreThreshold: options.scoreThreshold ?? (fromDetectron2 ? spec!.box.scoreThresh : 0.5),
+    preprocess: options.preprocess ?? (fromDetectron2 ? 'detectron2' : 'float'),
   };
   let disposed = false;
 

@@ -11,7 +11,7 @@ export function readModelConfig(path: string): ModelConfig {
   const { metadata } = readSafetensors(path);
   const text = metadata[CONFIG_METADATA_KEY];
   if (text === undefined) {
-    throw new DensePoseError('MISSING_KEY', `model file has no "${CONFIG_METADATA_KEY}" entry in its safetensors metadata; pass the config explicitly (createDensePose({ model, config }))`, { where: path });
+    throw new DensePoseError('MISSING_KEY', `model file has no "${CONFIG_METADATA_KEY}" entry in its safetensors metadata; pass its model config: --config CFG.json (densepose infer), or the "config" option of createDensePose`, { where: path });
   }
   let json: unknown;
   try {

@@ -3,14 +3,23 @@
 import { ensureDir } from '../io.ts';
 import { basename, extname, join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
-import { drawBoxes, drawParts, drawUvIsolines, savePng, wholeImageIUV, type RgbImage, writeFileAtomic } from '../vis/index.ts';
+import { encodeMask, type Rle } from '../data/mask.ts';
+import { drawBoxes, drawChart, drawParts, drawUvIsolines, personMask, withPartLegend, savePng, wholeImageIUV, type RgbImage, writeFileAtomic } from '../vis/index.ts';
 import type { DensePose } from './densepose.ts';
 import { mediaKind, readImage } from './image-io.ts';
 import type { DensePoseCocoResult, DensePosePerson } from './types.ts';
 import { createVideoWriter, probeVideo, readVideoFrames } from './video-io.ts';
 
-export const VIS_KINDS = ['parts', 'uv', 'boxes'] as const;
+/**
+ * Overlays, drawn in the order given: `parts` fine segmentation (part colours), `u` / `v` one chart
+ * coordinate as a colour ramp, `uv` U and V contour lines with part borders, `boxes` boxes and
+ * scores, `legend` the part-name legend beside the picture (last, whatever its position).
+ */
+export const VIS_KINDS = ['parts', 'u', 'v', 'uv', 'boxes', 'legend'] as const;
 export type VisKind = (typeof VIS_KINDS)[number];
+
+/** detectron2 `apply_net show` visualiser names → ours. */
+export const VIS_ALIASES = { dp_segm: 'parts', dp_u: 'u', dp_v: 'v', dp_contour: 'uv', bbox: 'boxes' } as const satisfies Record<string, VisKind>;
 
 export interface RunInputsOptions {
   /** Output folder (created). */
@@ -28,6 +37,8 @@ export interface RunInputsOptions {
   iuv?: boolean;
   /** Images per estimate call. @default 4 */
   batchSize?: number;
+  /** Add each person's confidence maps (models with confidence heads) to the results. @default false */
+  confidence?: boolean;
   /** Called after each input file (progress). */
   onFile?: (file: string, index: number, info: string) => void;
   /**
@@ -49,9 +60,20 @@ export interface ImageRecord {
   people: number;
 }
 
+/** A result as `results.json` holds it: the challenge fields plus the person's mask for `segm` evaluation. */
+export type InferResult = DensePoseCocoResult & {
+  /** Compressed COCO RLE of the person's foreground (part > 0) at image size. */
+  segmentation: Rle;
+};
+
+/** A person as a `results.json` entry of image `imageId` (`width`×`height`): challenge fields and segmentation. */
+export function toInferResult(person: DensePosePerson, imageId: number, width: number, height: number): InferResult {
+  return { ...person.toCocoResult(imageId), segmentation: encodeMask(personMask(person, width, height), height, width) };
+}
+
 export interface RunInputsReport {
-  /** COCO DensePose challenge results, also written to `results.json`. */
-  results: DensePoseCocoResult[];
+  /** COCO DensePose challenge results with `segmentation`, also written to `results.json`. */
+  results: InferResult[];
   /** Images and frames with their ids, also written to `images.json`. */
   images: ImageRecord[];
   /** Inputs that could not be read or processed, with the reason. */
@@ -105,10 +127,11 @@ function overlay(image: RgbImage, people: readonly DensePosePerson[], vis: reado
   let out = image;
   for (const kind of vis) {
     if (kind === 'parts') out = drawParts(out, people);
+    else if (kind === 'u' || kind === 'v') out = drawChart(out, people, kind);
     else if (kind === 'uv') out = drawUvIsolines(out, people);
-    else out = drawBoxes(out, people);
+    else if (kind === 'boxes') out = drawBoxes(out, people);
   }
-  return out;
+  return vis.includes('legend') ? withPartLegend(out) : out;
 }
 
 /**
@@ -131,7 +154,10 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   let done = 0;
 
   const emit = async (file: string, stem: string, id: number, image: RgbImage, people: DensePosePerson[], frame?: number) => {
-    for (const p of people) report.results.push(p.toCocoResult(id));
+    for (const p of people) {
+      const r = toInferResult(p, id, image.width, image.height);
+      report.results.push(options.confidence ? withConfidence(r, p) : r);
+    }
     report.images.push({ id, file_name: file, width: image.width, height: image.height, ...(frame !== undefined ? { frame } : {}), people: people.length });
     if (writeIuv) {
       const path = frame === undefined ? join(options.outDir, `${stem}_iuv.png`) : join(options.outDir, `${stem}_iuv`, `${String(frame).padStart(6, '0')}.png`);
@@ -190,8 +216,9 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
         const people = await dp.estimate(frame);
         await emit(f, stem, nextId++, frame, people, frame.index);
         if (vis.length > 0) {
-          writer ??= await createVideoWriter(outPath, { width: frame.width, height: frame.height, fps: options.videoFps ?? info.fps });
-          await writer.write(overlay(frame, people, vis));
+          const picture = overlay(frame, people, vis); // wider than the frame with a legend
+          writer ??= await createVideoWriter(outPath, { width: picture.width, height: picture.height, fps: options.videoFps ?? info.fps });
+          await writer.write(picture);
         }
       }
       if (writer) {
@@ -211,4 +238,17 @@ export async function runInputs(dp: DensePose, files: readonly string[], options
   await writeFileAtomic(join(options.outDir, 'results.json'), Buffer.from(JSON.stringify(report.results)));
   await writeFileAtomic(join(options.outDir, 'images.json'), Buffer.from(JSON.stringify({ images: report.images, failed: report.failed }, null, 1)));
   return report;
+}
+
+/** `result` plus the person's confidence maps, `[C,h,w]` float32 little-endian as base64 (none: unchanged). */
+function withConfidence<R extends DensePoseCocoResult>(result: R, person: DensePosePerson): R {
+  const maps = Object.entries(person.densepose.confidence ?? {}).filter((e): e is [string, Float32Array] => e[1] !== undefined);
+  if (maps.length === 0) return result;
+  const { width: w, height: h } = person.densepose;
+  const all = new Float32Array(maps.length * w * h);
+  maps.forEach(([, m], c) => all.set(m, c * w * h));
+  const le = new Uint8Array(all.length * 4);
+  const view = new DataView(le.buffer);
+  all.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return { ...result, confidence: { names: maps.map(([n]) => n), shape: [maps.length, h, w], data: Buffer.from(le).toString('base64') } };
 }

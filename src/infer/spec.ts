@@ -12,6 +12,8 @@ export const PIPELINE_SPEC_VERSION = 1;
 export interface PipelineSpec {
   version: number;
   name: string;
+  /** The detectron2 config the model mirrors (zoo models): its preprocessing and score threshold are the defaults. */
+  detectron2?: string;
   input: {
     /** Channel order the model expects. */
     format: 'BGR' | 'RGB';
@@ -21,13 +23,9 @@ export interface PipelineSpec {
     minSizeTest: number;
     maxSizeTest: number;
     sizeDivisibility: number;
-    /** Resize the model's own test pipeline uses (`'detectron2'`: Pillow's uint8 bilinear, for detectron2 models). Absent: `'float'`. */
-    preprocess?: 'float' | 'detectron2';
   };
   /** FPN output channels (p2..p6). */
   channels: number;
-  /** Default score threshold of `estimate`: the config's test threshold for detectron2 models, else 0.5. */
-  defaultScoreThreshold: number;
   rpn: {
     /** One anchor size per level p2..p6. */
     anchorSizes: number[];
@@ -74,6 +72,7 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
   return {
     version: PIPELINE_SPEC_VERSION,
     name: rcnn.config.name ?? 'densepose model',
+    ...(rcnn.config.detectron2 !== undefined ? { detectron2: rcnn.config.detectron2 } : {}),
     input: {
       format: input.format,
       pixelMean: [...input.pixelMean] as [number, number, number],
@@ -81,10 +80,8 @@ export function pipelineSpec(rcnn: DensePoseRcnn): PipelineSpec {
       minSizeTest: input.minSizeTest,
       maxSizeTest: input.maxSizeTest,
       sizeDivisibility: input.sizeDivisibility,
-      ...(rcnn.config.detectron2 !== undefined ? { preprocess: 'detectron2' as const } : {}),
     },
     channels,
-    defaultScoreThreshold: rcnn.config.detectron2 !== undefined ? box.scoreThreshTest : 0.5,
     rpn: {
       anchorSizes: [...rpn.options.anchorSizes],
       aspectRatios: [...rpn.options.aspectRatios],

@@ -28,6 +28,12 @@ export interface DensePoseCocoResult {
   uv_shape: [3, number, number];
   /** base64 PNG whose R, G, B are I, U·255, V·255. */
   uv_data: string;
+  /**
+   * Confidence maps of WC/WCM models when asked for (`densepose infer --confidence`): `names` (sigma2,
+   * kappaU, kappaV, fineSegm, coarseSegm: those the model has), `shape` `[C, h, w]` at box size, `data`
+   * base64 of the float32 little-endian values, row-major.
+   */
+  confidence?: { names: string[]; shape: [number, number, number]; data: string };
 }
 
 /** A detected person: box `[x, y, w, h]` in the input image's pixels, detection score, dense map. */

@@ -1,6 +1,7 @@
 import { convertDetectron2StateDict } from '../runtime/checkpoint/detectron2.ts';
 import type { NdArray } from '../runtime/checkpoint/ndarray.ts';
 import { readDetectron2Pkl } from '../runtime/checkpoint/pickle.ts';
+import { isTorchZipCheckpoint, readDetectron2Pth } from '../runtime/checkpoint/torch.ts';
 import type { ArrayValue, LoadReport } from '../runtime/module.ts';
 import type { GeneralizedRcnn } from './detector.ts';
 
@@ -30,12 +31,17 @@ export function convertForModel(model: GeneralizedRcnn, sd: ReadonlyMap<string, 
   return { tensors, dropped };
 }
 
+/** A detectron2 checkpoint's state dict: model-zoo `.pkl` (pickled numpy) or a `.pth` (torch.save zip), told apart by content. */
+export function readDetectron2Checkpoint(path: string): Map<string, NdArray> {
+  return isTorchZipCheckpoint(path) ? readDetectron2Pth(path) : readDetectron2Pkl(path);
+}
+
 /**
- * Load a detectron2 `.pkl` (model zoo form) into `model` by name, strictly: a checkpoint of another
+ * Load a detectron2 `.pkl` (model zoo form) or `.pth` into `model` by name, strictly: a checkpoint of another
  * architecture throws SHAPE_MISMATCH / MISSING_KEY / UNEXPECTED_KEY listing the first offending names and shapes.
  */
 export function loadDetectron2(model: GeneralizedRcnn, pklPath: string, options: LoadDetectron2Options = {}): Detectron2LoadReport {
-  const { tensors, dropped } = convertForModel(model, readDetectron2Pkl(pklPath));
+  const { tensors, dropped } = convertForModel(model, readDetectron2Checkpoint(pklPath));
   const skipped: string[] = [];
   if (options.skipAbsentHeads) {
     for (const name of [...tensors.keys()]) {

@@ -9,9 +9,12 @@ describe('initBackend', () => {
     else process.env.DENSEPOSE_BACKEND = saved;
   });
 
-  it('defaults to wasm with SIMD and reports its thread count', async () => {
+  it('defaults to wasm with SIMD and reports its thread count; leaves no process error handlers behind', async () => {
     delete process.env.DENSEPOSE_BACKEND;
+    const before = ['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e));
     const r = await initBackend();
+    // Emscripten's glue adds rethrowing handlers that print tfjs-backend-wasm's minified source
+    expect(['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e))).toEqual(before);
     expect(r.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(r.threads).toBeGreaterThanOrEqual(1);

@@ -68,6 +68,11 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   } else if (wanted === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
+    // The cpu backend prints a "install tfjs-node to speed things up" banner on its first tensor
+    // write; here cpu is a deliberate choice (tests, reference runs), so skip it. `firstUse` is the
+    // backend's own one-shot flag for that banner (tfjs-backend-cpu 4.x).
+    const cpu = tf.backend() as unknown as { firstUse?: boolean };
+    if (typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
     initialised = { backend: 'cpu', threads: 1, simd: undefined };
   } else {
     try {

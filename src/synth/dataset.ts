@@ -78,7 +78,8 @@ export function validateDatasetOptions(o: SynthDatasetOptions): void {
   resolveSceneOptions({ ...o, index: 0 });
 }
 
-const fileStem = (i: number): string => String(i).padStart(6, '0');
+/** Image `index` (0-based) is image_id index + 1 and is named by that id, COCO style (`000001.png`), so `densepose infer` on DIR/images gives the ids of annotations.json. */
+const fileStem = (index: number): string => String(index + 1).padStart(6, '0');
 
 /** Everything one image needs to be written, as posted to a worker. */
 export interface ImageJob {

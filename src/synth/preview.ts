@@ -1,4 +1,5 @@
 // A contact sheet for looking at the data: one row per image, RGB | I coloured | U | V.
+import { createCanvas } from '@napi-rs/canvas';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../io.ts';
 import { PART_COLOURS, rampColour } from './colors.ts';
@@ -24,8 +25,33 @@ export function contactSheet(scenes: readonly RenderedScene[]): { width: number;
   return { width: SW, height: SH, rgb };
 }
 
-/** Write {@link contactSheet} as a PNG. */
+/** Column titles of the contact sheet, left to right. */
+export const CONTACT_SHEET_TITLES = ['image', 'I: part (1..24)', 'U (0 blue → 1 yellow)', 'V (0 blue → 1 yellow)'] as const;
+
+/** Height of the title strip above the sheet in {@link writeContactSheet}, pixels. */
+export const CONTACT_SHEET_TITLE_HEIGHT = 22;
+
+/** Write {@link contactSheet} as a PNG, under a white strip with each column's title. */
 export async function writeContactSheet(path: string, scenes: readonly RenderedScene[]): Promise<void> {
   const s = contactSheet(scenes);
-  await writeFileAtomic(path, await sharp(s.rgb, { raw: { width: s.width, height: s.height, channels: 3 } }).png().toBuffer());
+  const th = CONTACT_SHEET_TITLE_HEIGHT;
+  const canvas = createCanvas(s.width, s.height + th);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, s.width, th);
+  const img = ctx.createImageData(s.width, s.height);
+  for (let i = 0; i < s.width * s.height; i++) {
+    img.data[4 * i] = s.rgb[3 * i]!;
+    img.data[4 * i + 1] = s.rgb[3 * i + 1]!;
+    img.data[4 * i + 2] = s.rgb[3 * i + 2]!;
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, th);
+  const col = s.width / 4;
+  ctx.font = `${Math.max(9, Math.min(14, Math.floor(col / 12)))}px DejaVu Sans, Arial, sans-serif`;
+  ctx.fillStyle = '#000000';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  CONTACT_SHEET_TITLES.forEach((t, k) => ctx.fillText(t, col * (k + 0.5), th / 2, col - 4));
+  await writeFileAtomic(path, await sharp(canvas.toBuffer('image/png')).png().toBuffer());
 }

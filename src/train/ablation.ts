@@ -10,7 +10,7 @@ import { densePoseFlops } from '../model/densepose/flops.ts';
 import { writeFileAtomic } from '../runtime/checkpoint/atomic-write.ts';
 import { generateDataset } from '../synth/index.ts';
 import { plotBars, type BarDatum } from '../vis/plot-bars.ts';
-import { resolveTrainConfig, type InputConfig, type SolverConfig } from './config.ts';
+import { resolveTrainConfig, type InputConfig, type SolverConfig, type TrainEngine } from './config.ts';
 import { distill } from './distill/index.ts';
 import { synthFlipSymmetry } from './synth-symmetry.ts';
 import { train } from './train.ts';
@@ -56,6 +56,8 @@ export interface AblationOptions {
   size?: [number, number];
   /** Teacher settings for distillation rows. @default flip, scales 200/240/280, score 0.8, pseudo-label loss weight 0.5 */
   distill?: { scales?: number[]; score?: number; lossWeight?: number };
+  /** Training engine of every run. @default the config default (onnx) */
+  engine?: TrainEngine;
   /** Synth worker threads. @default synth's default */
   workers?: number;
   /** Called when a run starts training (not for skipped runs). */
@@ -178,7 +180,7 @@ export async function runAblation(o: AblationOptions): Promise<AblationResults> 
       mkdirSync(runDir, { recursive: true });
       log(`ablation: row ${row.id} (${row.name}) seed ${seed}: ${o.iterations} iterations → ${runDir}`);
       const resume = existsSync(join(runDir, 'checkpoints', 'last_checkpoint'));
-      const result = await train(config, { out: runDir, resume, symmetry: synthFlipSymmetry, signal: o.signal });
+      const result = await train(config, { out: runDir, resume, symmetry: synthFlipSymmetry, signal: o.signal, engine: o.engine });
       try {
         if (result.stopped === 'aborted') throw new DensePoseError('ABORTED', `row ${row.id} seed ${seed} stopped at iteration ${result.iteration}; run again to resume`);
         const metrics = (path: string) => validateRcnn(result.rcnn, path, { minSizeTest: config.input.minSizeTest, maxSizeTest: config.input.maxSizeTest, full: true });

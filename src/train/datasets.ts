@@ -1,8 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DensePoseError } from '../errors.ts';
 import { loadCocoDensePose, personTarget } from '../data/coco-densepose.ts';
-import type { CocoAnnotation } from '../data/coco.ts';
+import type { CocoAnnotation, CocoDataset } from '../data/coco.ts';
 import type { Rle } from '../data/mask.ts';
 import type { SourceDataset, SourceImage } from './loader.ts';
 import type { FlipSymmetry, PersonTarget } from './sample.ts';
@@ -66,10 +66,35 @@ export function annotationToPerson(a: CocoAnnotation, denseBaseDir?: string): Pe
   return p;
 }
 
-/** Load a COCO-DensePose set for training; unreadable images are skipped and reported, never fatal. */
+/**
+ * The image folder a pseudo-label file (`densepose distill` output) records in its `distill.imageDir`
+ * header, when that folder exists; relative paths there are relative to the JSON's folder.
+ */
+export function recordedImageDir(data: CocoDataset, json: string): string | undefined {
+  const dir = (data as { distill?: { imageDir?: unknown } }).distill?.imageDir;
+  if (typeof dir !== 'string' || dir === '') return undefined;
+  const abs = resolve(dirname(json), dir);
+  return existsSync(abs) && statSync(abs).isDirectory() ? abs : undefined;
+}
+
+/**
+ * Load a COCO-DensePose set for training. Images come from the folder a pseudo-label file records,
+ * else from `images/` beside the JSON, else the JSON's folder. A few unreadable images are skipped
+ * and reported; a set where none can be read is an error naming the folder.
+ */
 export async function loadTrainingSet(path: string, options: TrainingSetOptions = {}): Promise<SourceDataset> {
-  const { json, imageDir } = resolveDataPaths(path);
-  const ds = await loadCocoDensePose(json, { imageDir, onSkip: (im, reason) => options.onSkip?.(join(imageDir, im.file_name), reason) });
+  const { json, imageDir: besideJson } = resolveDataPaths(path);
+  let recorded: string | undefined;
+  const ds = await loadCocoDensePose(json, {
+    imageDir: besideJson,
+    resolveImageDir: (data) => (recorded = recordedImageDir(data, json)),
+    onSkip: (im, reason) => options.onSkip?.(join(recorded ?? besideJson, im.file_name), reason),
+  });
+  const imageDir = ds.imageDir ?? besideJson;
+  if (ds.images.length === 0 && ds.skipped.length > 0) {
+    const first = ds.skipped[0]!;
+    throw new DensePoseError('NOT_FOUND', `none of the ${ds.skipped.length} images could be read from ${imageDir} (first: ${first.image.file_name}: ${first.reason}); put the images there or record their folder in the file's "distill.imageDir"`, { where: json });
+  }
   const images: SourceImage[] = ds.images.map((im) => ({
     id: im.id,
     file: join(imageDir, im.file_name),

@@ -3,12 +3,14 @@ export { train } from './train.ts';
 // model files on tfjs: build + load weights, save (moved here from the main entry, which loads no tfjs)
 export { loadModel, saveModel } from '../infer/model-file.ts';
 export type { TrainOptions, TrainResult } from './train.ts';
-export { loadTrainConfig, resolveTrainConfig, TRAIN_MODES } from './config.ts';
-export type { DataSetConfig, InputConfig, SolverConfig, TrainConfig } from './config.ts';
+export { loadTrainConfig, resolveTrainConfig, TRAIN_ENGINES, TRAIN_MODES } from './config.ts';
+export type { DataSetConfig, InputConfig, SolverConfig, TrainConfig, TrainEngine } from './config.ts';
 export { runTrainingLoop } from './loop.ts';
 export type { LoopOptions, LoopResult, TrainableModel } from './loop.ts';
 export { rcnnTrainable } from './rcnn-trainable.ts';
 export type { RcnnTrainOptions } from './rcnn-trainable.ts';
+export { OnnxRcnnTrainer, gradientTensors } from './onnx/onnx-trainer.ts';
+export type { BatchGradients, GradientTrainable } from './onnx/onnx-trainer.ts';
 export { DataLoader } from './loader.ts';
 export type { AugmentOptions, LoaderOptions, SourceDataset, SourceImage } from './loader.ts';
 export { loadTrainingSet, annotationToPerson } from './datasets.ts';

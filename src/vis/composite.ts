@@ -60,6 +60,22 @@ export function validatePerson(p: DensePosePerson, index: number): void {
   }
 }
 
+/**
+ * One person's foreground (part > 0) at image size, row-major `[height, width]` of 0/1, pasted
+ * exactly as {@link compositeIuv} pastes it (the instance mask `segm` evaluation scores).
+ */
+export function personMask(p: DensePosePerson, width: number, height: number): Uint8Array {
+  validatePerson(p, 0);
+  const d = p.densepose;
+  const r = boxRaster(p.box, d.width, d.height, width, height);
+  const mask = new Uint8Array(width * height);
+  for (let py = r.y0; py < r.y1; py++) {
+    const rowBase = r.rows[py - r.y0]! * d.width;
+    for (let px = r.x0; px < r.x1; px++) if (d.labels[rowBase + r.cols[px - r.x0]!] !== 0) mask[py * width + px] = 1;
+  }
+  return mask;
+}
+
 /** Paint people onto one image-sized map, higher score over lower where both are foreground. */
 export function compositeIuv(width: number, height: number, people: readonly DensePosePerson[]): IuvComposite {
   const n = width * height;

@@ -1,5 +1,6 @@
 import { canvasFromImage, imageFromCanvas, LABEL_FONT_FAMILY } from './canvas.ts';
 import { validateImage } from './image.ts';
+import { placeLabels } from './label-placement.ts';
 import type { DensePosePerson, RgbImage } from './types.ts';
 
 export interface DrawBoxesOptions {
@@ -13,7 +14,10 @@ export interface DrawBoxesOptions {
   label?: (person: DensePosePerson, index: number) => string;
 }
 
-/** The image with each person's box outlined and its score written on a tab above the box's top-left corner; a new image. */
+/**
+ * The image with each person's box outlined and its score on a tab at the box's top-left corner;
+ * where boxes cluster, tabs move (see {@link placeLabels}) so none hides another. A new image.
+ */
 export function drawBoxes(image: RgbImage, people: readonly DensePosePerson[], options: DrawBoxesOptions = {}): RgbImage {
   validateImage(image);
   const color = options.color ?? '#00e060';
@@ -23,21 +27,19 @@ export function drawBoxes(image: RgbImage, people: readonly DensePosePerson[], o
   const { ctx } = canvasFromImage(image);
   ctx.font = `${fontSize}px ${LABEL_FONT_FAMILY}`;
   ctx.textBaseline = 'top';
-  people.forEach((p, i) => {
-    const [x, y, w, h] = p.box;
-    ctx.strokeStyle = color;
-    ctx.lineWidth = lineWidth;
-    ctx.strokeRect(x, y, w, h);
-    const text = label(p, i);
-    const tw = ctx.measureText(text).width + 4;
-    const th = fontSize + 4;
-    // Above the box when there is room, else just inside it.
-    const ty = y - th >= 0 ? y - th : y;
-    const tx = Math.min(Math.max(0, x - lineWidth / 2), Math.max(0, image.width - tw));
+  ctx.strokeStyle = color;
+  ctx.lineWidth = lineWidth;
+  for (const p of people) ctx.strokeRect(p.box[0], p.box[1], p.box[2], p.box[3]);
+  // Higher scores choose first, so the most confident people keep the usual spot.
+  const order = people.map((_, i) => i).sort((a, b) => people[b]!.score - people[a]!.score || a - b);
+  const texts = order.map((i) => label(people[i]!, i));
+  const sizes = texts.map((t) => [Math.ceil(ctx.measureText(t).width) + 4, fontSize + 4] as [number, number]);
+  const tabs = placeLabels(order.map((i) => people[i]!.box), sizes, image.width, image.height);
+  tabs.forEach(([tx, ty, tw, th], k) => {
     ctx.fillStyle = color;
     ctx.fillRect(tx, ty, tw, th);
     ctx.fillStyle = '#000000';
-    ctx.fillText(text, tx + 2, ty + 2);
+    ctx.fillText(texts[k]!, tx + 2, ty + 2);
   });
   return imageFromCanvas(ctx, image.width, image.height);
 }

@@ -41,7 +41,7 @@ describe('paintAtlas ∘ extractAtlas', () => {
     const people = [makePerson([3, 2, 40, 90], 0.9), makePerson([50, 5, 36, 84], 0.8)];
     const painted = paintAtlas(makeImage(96, 100), people, atlas);
     for (const person of people) {
-      const got = extractAtlas(painted, person, { tileSize: n });
+      const got = extractAtlas(painted, person, { tileSize: n, fill: 0 });
       expect([got.width, got.height, got.channels]).toEqual([4 * n, 6 * n, 4]);
       let covered = 0;
       for (let t = 0; t < got.width * got.height; t++) {
@@ -51,6 +51,32 @@ describe('paintAtlas ∘ extractAtlas', () => {
       }
       expect(covered).toBeGreaterThan(200);
     }
+  });
+  it('fill: holes near seen texels take their neighbours\' mean, within the tile only; seen texels keep their colour', () => {
+    const person = makePerson([0, 0, 30, 60], 1);
+    const src = makeImage(30, 60);
+    const n = 64; // far more texels than the person has pixels: scattered dots
+    const seen = extractAtlas(src, person, { tileSize: n, fill: 0 });
+    const filled = extractAtlas(src, person, { tileSize: n, fill: 3 });
+    const opaque = (a: typeof seen) => { let k = 0; for (let t = 0; t < a.width * a.height; t++) if (a.data[4 * t + 3]) k++; return k; };
+    expect(opaque(filled)).toBeGreaterThan(3 * opaque(seen));
+    for (let t = 0; t < seen.width * seen.height; t++) {
+      if (seen.data[4 * t + 3]) expect([...filled.data.subarray(4 * t, 4 * t + 4)]).toEqual([...seen.data.subarray(4 * t, 4 * t + 4)]);
+      else if (filled.data[4 * t + 3]) {
+        // A filled texel lies within 3 texels of a seen one of the same tile.
+        const x = t % seen.width, y = Math.floor(t / seen.width);
+        let near = false;
+        for (let dy = -3; dy <= 3 && !near; dy++) for (let dx = -3; dx <= 3 && !near; dx++) {
+          const xx = x + dx, yy = y + dy;
+          if (Math.floor(xx / n) !== Math.floor(x / n) || Math.floor(yy / n) !== Math.floor(y / n) || xx < 0 || yy < 0) continue;
+          if (seen.data[4 * (yy * seen.width + xx) + 3]) near = true;
+        }
+        expect(near).toBe(true);
+      }
+    }
+    // Tiles of parts the person does not have stay empty.
+    const [ox, oy] = atlasTileOrigin(1, n); // torso back: not in the test person
+    for (let y = oy; y < oy + n; y++) for (let x = ox; x < ox + n; x++) expect(filled.data[4 * (y * filled.width + x) + 3]).toBe(0);
   });
   it('an extracted RGBA atlas paints only where it has coverage', () => {
     const person = makePerson([0, 0, 30, 60], 1);

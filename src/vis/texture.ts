@@ -75,6 +75,56 @@ export function paintAtlas(image: RgbImage, people: readonly DensePosePerson[], 
 export interface ExtractAtlasOptions {
   /** Tile size N; the atlas is 4N × 6N. @default 200 */
   tileSize?: number;
+  /**
+   * Fill unseen texels up to this many texels from a seen one, with the mean of their already
+   * filled neighbours in the same tile (one ring per step), so a person seen at a lower resolution
+   * than the atlas gives solid charts rather than scattered dots. 0 = seen texels only.
+   * @default round(tileSize / 25)
+   */
+  fill?: number;
+}
+
+/**
+ * Grow the opaque texels of `data` (RGBA, `[6N, 4N, 4]`) by `steps` rings, each new texel the mean
+ * of its opaque 8-neighbours in the same N×N tile (charts are separate surfaces: no bleeding).
+ */
+function fillHoles(data: Uint8Array, width: number, height: number, n: number, steps: number): void {
+  const next = new Uint8Array(data.length);
+  for (let step = 0; step < steps; step++) {
+    next.set(data);
+    let grew = false;
+    for (let y = 0; y < height; y++) {
+      const ty0 = y - (y % n);
+      for (let x = 0; x < width; x++) {
+        const t = y * width + x;
+        if (data[4 * t + 3] !== 0) continue;
+        const tx0 = x - (x % n);
+        let r = 0, g = 0, b = 0, m = 0;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < ty0 || yy >= ty0 + n) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < tx0 || xx >= tx0 + n || (dx === 0 && dy === 0)) continue;
+            const q = 4 * (yy * width + xx);
+            if (data[q + 3] === 0) continue;
+            r += data[q]!;
+            g += data[q + 1]!;
+            b += data[q + 2]!;
+            m++;
+          }
+        }
+        if (m === 0) continue;
+        next[4 * t] = Math.round(r / m);
+        next[4 * t + 1] = Math.round(g / m);
+        next[4 * t + 2] = Math.round(b / m);
+        next[4 * t + 3] = 255;
+        grew = true;
+      }
+    }
+    data.set(next);
+    if (!grew) break;
+  }
 }
 
 /**
@@ -116,5 +166,8 @@ export function extractAtlas(image: RgbImage, person: DensePosePerson, options: 
     data[4 * t + 2] = Math.round(sum[3 * t + 2]! / m);
     data[4 * t + 3] = 255;
   }
+  const fill = options.fill ?? Math.round(n / 25);
+  if (!(Number.isInteger(fill) && fill >= 0)) throw new DensePoseError('BAD_OPTION', `fill must be an integer ≥ 0, got ${fill}`, { where: 'extractAtlas' });
+  if (fill > 0) fillHoles(data, width, height, n, fill);
   return { width, height, channels: 4, data };
 }

@@ -88,11 +88,13 @@ describe('drawParts', () => {
 });
 
 describe('drawUvIsolines', () => {
+  /** Lines only: every part gets `levels` bands, nothing dimmed or outlined. */
+  const EXACT = { minSpacing: 0, dim: 0, borderColor: null } as const;
   const black: RgbImage = { width: 20, height: 6, data: new Uint8Array(20 * 6 * 3) };
   // U = col/16 over a 16-wide box at x = 2: bands of floor(4U) change between cols 3|4, 7|8, 11|12.
   const p = flatPerson([2, 0, 16, 6], 1, 3, (c) => c / 16, () => 0.5);
   it('marks U lines exactly where U crosses k/levels', () => {
-    const out = drawUvIsolines(black, [p], { levels: 4, which: 'u', uColor: [255, 0, 0] });
+    const out = drawUvIsolines(black, [p], { ...EXACT, levels: 4, which: 'u', uColor: [255, 0, 0] });
     for (let y = 0; y < 6; y++) {
       const on = [];
       for (let x = 0; x < 20; x++) if (px(out, x, y)[0] === 255) on.push(x);
@@ -100,11 +102,11 @@ describe('drawUvIsolines', () => {
     }
   });
   it('constant V draws no V lines; lines stop at part borders', () => {
-    expect(drawUvIsolines(black, [p], { levels: 4, which: 'v' }).data).toEqual(black.data);
+    expect(drawUvIsolines(black, [p], { ...EXACT, levels: 4, which: 'v' }).data).toEqual(black.data);
     // Two parts side by side with different U: the border is not a contour.
     const q = flatPerson([0, 0, 8, 2], 1, 3, () => 0.1, () => 0.1);
     for (let r = 0; r < 2; r++) for (let c = 4; c < 8; c++) { q.densepose.labels[r * 8 + c] = 4; q.densepose.u[r * 8 + c] = 0.9; }
-    expect(drawUvIsolines(black, [q], { levels: 4 }).data).toEqual(black.data);
+    expect(drawUvIsolines(black, [q], { ...EXACT, levels: 4 }).data).toEqual(black.data);
   });
 });
 

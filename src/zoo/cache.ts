@@ -5,17 +5,11 @@
 //   manifest.json       written last: the entry is complete when it exists (name, url, md5, sha256, bytes, …)
 //   <file>.part         a download in progress (resumed by the next pull)
 // `<name>.lock` next to the folder serialises pulls of one model across processes and promises.
-import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DensePoseError } from '../errors.ts';
 import { cacheDir } from '../infer/cache-dir.ts';
-import { saveModel } from '../infer/model-file.ts';
-import { buildDensePoseRcnn } from '../model/densepose-rcnn.ts';
-import { loadModelConfigFile } from '../model/detectron2-config.ts';
-import { loadDetectron2 } from '../model/import-detectron2.ts';
-import { initBackend } from '../runtime/backend.ts';
 import { downloadFile, hashFile, type PullProgress } from './download.ts';
 import { getZooEntry, shippedZooIndex, validateZooIndex, type ZooEntry, type ZooIndex } from './index.ts';
 import { acquireLock } from './lock.ts';
@@ -206,7 +200,16 @@ export async function pullModel(name: string, options: ZooOptions = {}): Promise
 
 /** detectron2 checkpoint → model file at `out` (written to a temporary name, then renamed). */
 async function convertCheckpoint(checkpoint: string, configPath: string, out: string, entry: ZooEntry): Promise<void> {
-  // Conversion builds the model on tfjs; use the backend already chosen, else the plain CPU one.
+  // Conversion builds the model on tfjs, imported here only: listing, resolving and opening cached
+  // models loads no tfjs (the main entry re-exports this module). Use the backend already chosen, else CPU.
+  const [tf, { initBackend }, { loadModelConfigFile }, { buildDensePoseRcnn }, { loadDetectron2 }, { saveModel }] = await Promise.all([
+    import('@tensorflow/tfjs-core'),
+    import('../runtime/backend.ts'),
+    import('../model/detectron2-config.ts'),
+    import('../model/densepose-rcnn.ts'),
+    import('../model/import-detectron2.ts'),
+    import('../infer/model-file.ts'),
+  ]);
   if (!tf.engine().backendName) await initBackend({ backend: 'cpu' });
   const config = loadModelConfigFile(configPath);
   const rcnn = buildDensePoseRcnn(config, configPath);

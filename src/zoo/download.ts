@@ -45,7 +45,7 @@ function rangeTotal(h: string | null): number | undefined {
 /**
  * Fetch `url` into `partPath`, appending to what is there (HTTP 206) or starting over (200).
  * Resolves when the file is complete (its size equals the server's when the server gives one).
- * Errors name the URL: `NOT_FOUND` (HTTP 404), `NETWORK` (every attempt failed: connection, HTTP status,
+ * Errors name the URL: `NOT_FOUND` (HTTP 404), `IO` (every attempt failed: connection, HTTP status,
  * short body; the partial file is kept for a later resume), `ABORTED` (the signal).
  */
 export async function downloadFile(url: string, partPath: string, options: DownloadOptions = {}): Promise<{ bytes: number }> {
@@ -111,7 +111,7 @@ export async function downloadFile(url: string, partPath: string, options: Downl
     lastError ??= new Error(`connection closed after ${received} of ${total} bytes`);
   }
   const why = lastError instanceof Error ? lastError.message : String(lastError);
-  throw new DensePoseError('NETWORK', `download failed after ${retries + 1} attempts (${why}); what arrived is kept in ${partPath} and a later pull resumes from there`, { where: url, cause: lastError });
+  throw new DensePoseError('IO', `download failed after ${retries + 1} attempts (${why}); what arrived is kept in ${partPath} and a later pull resumes from there`, { where: url, cause: lastError });
 }
 
 /** md5 and sha256 (hex) of a file, in one pass. */

@@ -67,11 +67,11 @@ describe('dp_dense', () => {
     const ann = JSON.parse(readFileSync(join(root, 'annotations.json'), 'utf8')) as { annotations: CocoAnnotation[] };
     const withDp = ann.annotations.filter((a) => a.dp_I);
     expect(withDp.length).toBeGreaterThan(0);
-    for (const a of withDp) expect(a.dp_dense).toEqual({ iuv: `iuv/${String(a.image_id - 1).padStart(6, '0')}.png`, region: [0, 0, 160, 120], mask: 'segmentation' });
+    for (const a of withDp) expect(a.dp_dense).toEqual({ iuv: `iuv/${String(a.image_id).padStart(6, '0')}.png`, region: [0, 0, 160, 120], mask: 'segmentation' });
     const set = await loadTrainingSet(root);
     const image = set.images.find((im) => im.people.some((p) => p.denseSource))!;
     const maps = await readDense(image.people);
-    const { data } = await sharp(join(root, 'iuv', `${String(image.id - 1).padStart(6, '0')}.png`)).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(join(root, 'iuv', `${String(image.id).padStart(6, '0')}.png`)).raw().toBuffer({ resolveWithObject: true });
     let checked = 0;
     image.people.forEach((p, k) => {
       const map = maps[k];

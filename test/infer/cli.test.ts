@@ -141,7 +141,7 @@ describe('densepose infer', () => {
   }, 120_000);
 
   it('usage errors name the option and the valid values', async () => {
-    await expect(inferCommand(['x.png', '--out', '/tmp/x', '--model', modelPath, '--vis', 'parts,skeleton'])).rejects.toThrow(/Unknown overlay \(--vis\) "skeleton". Expected one of: parts, uv, boxes, none/);
+    await expect(inferCommand(['x.png', '--out', '/tmp/x', '--model', modelPath, '--vis', 'parts,skeleton'])).rejects.toThrow(/Unknown overlay \(--vis\) "skeleton". Expected one of: parts, u, v, uv, boxes, legend, dp_segm, .*none\./);
     await expect(inferCommand(['x.png', '--model', modelPath])).rejects.toThrow(/--out/);
     await expect(inferCommand(['x.png', '--out', '/tmp/x', '--model', '/no/model.safetensors'])).rejects.toThrow(/model file not found/);
   });

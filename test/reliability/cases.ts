@@ -508,13 +508,14 @@ function diskFullCases(f: Fixtures): Case[] {
 
 function libraryCases(f: Fixtures): Case[] {
   const lib = (name: string, call: () => unknown, code: Case['code'], says: (string | RegExp)[]): Case => ({ category: 'library', name, call, code, says });
+  // one instance for every estimate case (on tfjs: no ONNX export), disposed with the fixtures
+  let shared: ReturnType<typeof createDensePose> | undefined;
   const withDp = async (fn: (dp: Awaited<ReturnType<typeof createDensePose>>) => Promise<unknown>) => {
-    const dp = await createDensePose({ model: f.model, tfjsBackend: 'cpu', minSize: 48, maxSize: 64 });
-    try {
-      return await fn(dp);
-    } finally {
-      await dp.dispose();
+    if (!shared) {
+      shared = createDensePose({ model: f.model, backend: 'tfjs', tfjsBackend: 'cpu', minSize: 48, maxSize: 64 });
+      f.disposers.push(async () => (await shared!).dispose());
     }
+    return fn(await shared);
   };
   return [
     lib('estimate(null)', () => withDp((dp) => dp.estimate(null as never)), 'BAD_INPUT', ['image', 'got null']),

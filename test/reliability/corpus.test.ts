@@ -46,11 +46,11 @@ const cases = buildCases(f);
 beforeAll(() => {
   for (const c of CATEGORIES) tally.set(c, { pass: 0, fail: 0 });
 });
-afterAll(() => {
+afterAll(async () => {
   const rows = [...tally].filter(([, t]) => t.pass + t.fail > 0).map(([c, t]) => `  ${c.padEnd(14)} ${t.pass} pass, ${t.fail} fail`);
   const total = [...tally.values()].reduce((a, t) => ({ pass: a.pass + t.pass, fail: a.fail + t.fail }), { pass: 0, fail: 0 });
   console.log(`hostile-input corpus: ${cases.length} cases, ${total.pass} pass, ${total.fail} fail\n${rows.join('\n')}`);
-  f.cleanup();
+  await f.cleanup();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -62,7 +62,7 @@ describe('hostile-input corpus', () => {
   });
 
   for (const c of cases) {
-    it(`${c.category}: ${c.name}`, { timeout: c.timeout ?? 30_000 }, async () => {
+    it(`${c.category}: ${c.name}`, { timeout: c.timeout ?? 90_000 }, async () => {
       const t = tally.get(c.category)!;
       t.fail++;
       await c.before?.();

@@ -64,7 +64,6 @@ const EXIT_OF: Record<ErrorCode | 'OK', number> = {
   IO: EXIT.io,
   NUMERIC: EXIT.diverged,
   ABORTED: EXIT.interrupted,
-  NETWORK: EXIT.network,
 };
 
 /** The exit code a case expects. */
@@ -90,8 +89,10 @@ export interface Fixtures {
   pred: string;
   /** A 192 KiB tmpfs to fill (disk-full cases), when this process may mount one (root on Linux). */
   tinyDisk: string | undefined;
-  /** Unmount what was mounted. */
-  cleanup(): void;
+  /** Unmount what was mounted, dispose what the cases opened. */
+  cleanup(): Promise<void>;
+  /** Run by cleanup(). */
+  disposers: (() => Promise<void>)[];
   write(name: string, content: string | Uint8Array): string;
   json(name: string, value: unknown): string;
   /** A copy of the ground truth with one person annotation changed, written beside the images. */
@@ -128,7 +129,9 @@ export async function buildFixtures(dir: string): Promise<Fixtures> {
   const f: Fixtures = {
     dir,
     tinyDisk: mountTinyDisk(join(dir, 'tiny-disk')),
-    cleanup() {
+    disposers: [],
+    async cleanup() {
+      for (const d of f.disposers) await d();
       if (f.tinyDisk) spawnSync('umount', [f.tinyDisk]);
     },
     synth,

@@ -29,7 +29,7 @@ describe('generateDataset', () => {
     await ready;
     expect(progress).toBe(3);
     const ds = JSON.parse(readFileSync(join(outA, 'annotations.json'), 'utf8')) as { images: { id: number; file_name: string }[]; annotations: SynthAnnotation[] };
-    expect(ds.images.map((i) => i.file_name)).toEqual(['000000.png', '000001.png', '000002.png']);
+    expect(ds.images.map((i) => i.file_name)).toEqual(['000001.png', '000002.png', '000003.png']);
     let withDp = 0;
     for (let index = 0; index < 3; index++) {
       const scene = renderScene({ ...opts, index });
@@ -83,7 +83,7 @@ describe('generateDataset', () => {
         });
       }
       // dense ground truth PNG: I, U·255, V·255
-      const { data, info } = await sharp(join(outA, 'iuv', `00000${index}.png`)).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(join(outA, 'iuv', `00000${index + 1}.png`)).raw().toBuffer({ resolveWithObject: true });
       expect([info.width, info.height, info.channels]).toEqual([W, H, 3]);
       for (let q = 0; q < W * H; q++) {
         expect(data[3 * q]).toBe(scene.partIndex[q]);
@@ -132,7 +132,7 @@ describe('generateDataset', () => {
     await expect(generateDataset({ ...opts, out, images: 1 })).rejects.toThrow(/not empty.*--force/);
     expect(readdirSync(out)).toEqual(['keep.txt']);
     await generateDataset({ ...opts, out, images: 1, force: true });
-    expect(readdirSync(join(out, 'images'))).toEqual(['000000.png']);
+    expect(readdirSync(join(out, 'images'))).toEqual(['000001.png']);
     await expect(synthCommand(['--out', out, '--images', '1'])).rejects.toThrow(/--force/);
     await expect(synthCommand(['--out', out, '--images', '1', '--width', '10'])).rejects.toThrow(/width/);
   });

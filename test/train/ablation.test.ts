@@ -26,6 +26,8 @@ describe('experiment:ablation driver', () => {
       images: { train: 2, val: 2, test: 2, unlabelled: 2 },
       size: [160, 120],
       workers: 0,
+      // the driver's logic does not depend on the engine; tfjs has no per-run graph building (faster for 3 iterations)
+      engine: 'tfjs',
       distill: { scales: [120], score: 0, lossWeight: 0.5 },
       onRun: (row, seed) => started.push(`${row.id}-s${seed}`),
       log: () => {},

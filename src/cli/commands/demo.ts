@@ -4,25 +4,35 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DensePoseError } from '../../errors.ts';
 import { createDensePose } from '../../infer/densepose.ts';
+import { toInferResult } from '../../infer/run-inputs.ts';
 import { renderScene } from '../../synth/scene.ts';
-import { compareSideBySide, drawBoxes, drawParts, drawUvIsolines, savePng, type DensePosePerson as VisPerson } from '../../vis/index.ts';
-import { optNumber, optString, parseArgs } from '../args.ts';
+import { compareSideBySide, drawBoxes, drawParts, drawUvIsolines, savePng, withPartLegend, type DensePosePerson as VisPerson } from '../../vis/index.ts';
+import { optNumber, optString } from '../args.ts';
+import { parseCommand, type CommandSpec } from '../command-spec.ts';
 
 /** The bundled model, relative to the package (not the working directory). */
 export const DEFAULT_MODEL = resolve(fileURLToPath(new URL('../../../models/default.safetensors', import.meta.url)));
 
-const HELP = `Usage: densepose demo [--out demo-out] [--model models/default.safetensors] [--seed 7] [--width 640 --height 480] [--people 3]
-
-Renders a synthetic scene, runs DensePose on it (ONNX Runtime) and writes to the output folder:
-input.png, parts.png (part colours + boxes), uv.png (U/V isolines), compare.png (prediction | ground truth)
-and results.json (COCO DensePose challenge format).`;
+export const DEMO_SPEC: CommandSpec = {
+  name: 'demo',
+  usage: ['demo [--out demo-out] [--model FILE] [--seed 7] [--width 640 --height 480] [--people 3]'],
+  description: `Renders a synthetic scene, runs DensePose on it (ONNX Runtime) and writes to the output folder:
+input.png, parts.png (part colours + boxes + the part legend), uv.png (U/V isolines), compare.png
+(prediction | ground truth) and results.json (COCO DensePose challenge format, docs/formats.md).`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output folder', default: 'demo-out' },
+    { name: 'model', value: 'FILE', help: 'model file', default: 'models/default.safetensors (bundled)' },
+    { name: 'seed', value: 'S', help: 'scene seed', default: 7 },
+    { name: 'width', value: 'W', help: 'scene width', default: 640 },
+    { name: 'height', value: 'H', help: 'scene height', default: 480 },
+    { name: 'people', value: 'N', help: 'people in the scene', default: 3 },
+    { name: 'score', value: 'S', help: 'keep people scoring at least S, in [0, 1]', default: 0.5 },
+  ],
+};
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(HELP);
-    return 0;
-  }
-  const args = parseArgs(argv, { values: ['out', 'model', 'seed', 'width', 'height', 'people', 'score'], flags: [] }, 'demo');
+  const args = parseCommand(argv, DEMO_SPEC);
+  if (!args) return 0;
   const out = optString(args, 'out', 'demo-out')!;
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model)) {
@@ -54,11 +64,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   };
   const parts = drawBoxes(drawParts(image, found), found);
   await savePng(join(out, 'input.png'), image);
-  await savePng(join(out, 'parts.png'), parts);
+  await savePng(join(out, 'parts.png'), withPartLegend(parts));
   await savePng(join(out, 'uv.png'), drawUvIsolines(image, found));
-  await savePng(join(out, 'compare.png'), compareSideBySide([image, parts, drawParts(image, [truth])], ['input', `densepose-ts (${found.length} people)`, 'ground truth']));
-  const results = found.map((p) => ({ image_id: 1, category_id: 1, bbox: p.box, score: p.score }));
-  writeFileAtomicSync(join(out, 'results.json'), [Buffer.from(JSON.stringify(results, null, 1))]);
-  console.log(`${found.length} of ${scene.people.length} people found in ${(t2 - t1).toFixed(0)} ms (model load ${(t1 - t0).toFixed(0)} ms, ${dp.backend}); overlays in ${out}/`);
+  const panels = compareSideBySide([image, parts, drawParts(image, [truth])], ['input', `densepose-ts (${found.length} found)`, `ground truth (${scene.people.length})`]);
+  await savePng(join(out, 'compare.png'), withPartLegend(panels));
+  // The same entries "densepose infer" writes: challenge fields (uv_shape, uv_data) and segmentation.
+  const results = found.map((p) => toInferResult(p, 1, scene.width, scene.height));
+  writeFileAtomicSync(join(out, 'results.json'), [Buffer.from(JSON.stringify(results))]);
+  const n = (k: number) => `${k} ${k === 1 ? 'person' : 'people'}`;
+  console.log(`found ${n(found.length)} (ground truth: ${scene.people.length}) in ${(t2 - t1).toFixed(0)} ms (model load ${(t1 - t0).toFixed(0)} ms, ${dp.backend}); overlays and results.json in ${out}/`);
   return 0;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DensePoseError } from '../../errors.ts';
 import { readJsonFile, validateCocoResults } from '../../data/coco.ts';
 import { loadCocoDensePoseJson } from '../../data/coco-densepose.ts';
@@ -7,24 +8,49 @@ import { evaluateDensePose } from '../../eval/densepose-eval.ts';
 import type { DensePoseEvalMode } from '../../eval/densepose-eval.ts';
 import { decodeDensePoseResults } from '../../eval/densepose-results.ts';
 import { evaluateDetections } from '../../eval/detection-eval.ts';
-import { formatTable } from '../../eval/report.ts';
+import { formatSummary } from '../../eval/report.ts';
 import type { EvalSummary } from '../../eval/report.ts';
 import { dirname, join } from 'node:path';
 import { FINE_PART_NAMES } from '../../data/parts.ts';
 import { formatPointReport, pointReport } from '../../eval/point-report.ts';
 import { saveConfusionPng } from '../../vis/confusion.ts';
-import { optChoice, optFlag, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
+
+/** A synth set's body folder (DIR/body beside DIR/annotations.json), when it has the three files. */
+function defaultBody(gtPath: string): string | undefined {
+  const dir = join(dirname(gtPath), 'body');
+  return ['SMPL_subdiv.mat', 'SMPL_SUBDIV_TRANSFORM.mat', 'Pdist_matrix.pkl'].every((f) => existsSync(join(dir, f))) ? dir : undefined;
+}
 
 const MODES = ['gps', 'gpsm', 'iou', 'bbox', 'segm', 'all'] as const;
 type Mode = (typeof MODES)[number];
 
 const REPORTS = ['points'] as const;
 
-const USAGE = `usage: densepose eval --gt GT.json --pred RESULTS.json [--body DIR] [--mode gps|gpsm|iou|bbox|segm|all] [--json]
-                     [--report points [--confusion PNG]]
-  --report points  also read the predictions at the GT points: part accuracy, coarse-part accuracy,
-                   background rate, mean |ΔU|, |ΔV| where the part is right, top confusions, and the
-                   24×24 part confusion matrix as a picture (--confusion, default confusion.png beside --pred)`;
+export const EVAL_SPEC: CommandSpec = {
+  name: 'eval',
+  usage: ['eval --gt GT.json --pred RESULTS.json [--body DIR] [--mode gps|gpsm|iou|bbox|segm|all] [--json] [--report points [--confusion PNG]]'],
+  description: `Scores COCO results against COCO-DensePose ground truth: bbox and segm AP/AR exactly as pycocotools'
+COCOeval (maxDets 100), DensePose GPS, GPSm and mask-IOU AP/AR as detectron2 (maxDets 20). The text
+table and --json use the same keys (AP, AP50, AP75, …, AR, AR50, …; docs/formats.md).
+"densepose infer" output carries everything: bbox, segmentation (segm) and uv_shape/uv_data
+(DensePose modes). A "densepose synth" set holds its evaluation body in DIR/body, used by default
+when GT.json is DIR/annotations.json.`,
+  options: [
+    { name: 'gt', value: 'GT.json', help: 'ground truth, COCO-DensePose JSON (required)' },
+    { name: 'pred', value: 'RESULTS.json', help: 'results to score, COCO results JSON (required)' },
+    { name: 'body', value: 'DIR', help: 'evaluation body: SMPL_subdiv.mat, SMPL_SUBDIV_TRANSFORM.mat, Pdist_matrix.pkl', default: 'body/ beside GT.json, if present' },
+    { name: 'mode', value: 'M', help: `${MODES.join(' | ')}; all = bbox, segm when results carry segmentation,\nand gps, gpsm, iou when they carry uv_data and a body is found`, default: 'all' },
+    { name: 'json', help: 'print one JSON object {mode: {key: value}} instead of tables' },
+    {
+      name: 'report',
+      value: 'points',
+      help: 'also read the predictions at the GT points: part accuracy, coarse-part accuracy,\nbackground rate, mean |ΔU|, |ΔV| where the part is right, top confusions, and the\n24×24 part confusion matrix as a picture (--confusion)',
+    },
+    { name: 'confusion', value: 'PNG', help: 'where --report points draws the confusion matrix', default: 'confusion.png beside --pred' },
+  ],
+};
 
 /**
  * `densepose eval`: COCO-style tables (or one JSON object with `--json`) for the chosen modes.
@@ -33,16 +59,13 @@ const USAGE = `usage: densepose eval --gt GT.json --pred RESULTS.json [--body DI
  * DensePose modes when they carry uv_data and a body is given.
  */
 export async function evalCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['gt', 'pred', 'body', 'mode', 'report', 'confusion'], flags: ['json', 'help'] }, 'eval');
-  if (optFlag(args, 'help')) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommand(argv, EVAL_SPEC);
+  if (!args) return 0;
   const gtPath = optString(args, 'gt'), predPath = optString(args, 'pred');
-  if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required. ${USAGE}`);
+  if (!gtPath || !predPath) throw new DensePoseError('BAD_OPTION', `densepose eval: --gt and --pred are required\n\n${formatHelp(EVAL_SPEC)}`);
   const mode: Mode = optChoice(args, 'mode', MODES, 'all');
   const report = optChoice(args, 'report', REPORTS);
-  const bodyDir = optString(args, 'body');
+  const bodyDir = optString(args, 'body') ?? defaultBody(gtPath);
   const gt = loadCocoDensePoseJson(gtPath);
   const raw = readJsonFile(predPath, 'results file');
   const results = validateCocoResults(raw, gt, predPath);
@@ -50,15 +73,28 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const hasSegm = results.length > 0 && results.every((r) => r.segmentation !== undefined);
   const dpModes: DensePoseEvalMode[] = mode === 'all' ? (hasUv && bodyDir ? ['gps', 'gpsm', 'iou'] : []) : mode === 'gps' || mode === 'gpsm' || mode === 'iou' ? [mode] : [];
   const detModes: ('bbox' | 'segm')[] = mode === 'all' ? (hasSegm ? ['bbox', 'segm'] : ['bbox']) : mode === 'bbox' || mode === 'segm' ? [mode] : [];
+  if (mode === 'segm' && !hasSegm) {
+    const missing = results.filter((r) => r.segmentation === undefined).length;
+    throw new DensePoseError(
+      'MISSING_KEY',
+      `--mode segm needs a "segmentation" (RLE mask) on every result; ${missing} of ${results.length} have none. "densepose infer" writes it (results from an older version or another tool may not): re-run infer, or score boxes with --mode bbox`,
+      { where: predPath },
+    );
+  }
+  const skipped: string[] = [];
+  if (mode === 'all' && !hasSegm) skipped.push('segm (results carry no "segmentation")');
+  if (mode === 'all' && !(hasUv && bodyDir)) skipped.push(`gps, gpsm, iou (${hasUv ? 'no evaluation body: give --body DIR' : 'results carry no "uv_data"'})`);
   const summary: EvalSummary = {};
   const tables: string[] = [];
   for (const m of detModes) {
     const r = evaluateDetections(gt, results, m);
     const s = r.named;
     // The --json summary uses the DensePose names; for boxes AR is AR@100.
+    // The DensePose keys first (AR is AR@100 here), then pycocotools' extra small-area / maxDets ones.
     const ar = (iouThr: number) => summarizeOne(r.accumulated, false, { iouThr, maxDets: 100 });
-    summary[m] = { AP: s.AP, AP50: s.AP50, AP75: s.AP75, APm: s.APm, APl: s.APl, AR: s.AR100, AR50: ar(0.5), AR75: ar(0.75), ARm: s.ARm, ARl: s.ARl };
-    tables.push([`${m}:`, ...r.stats.map((v, i) => ` ${['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl'][i]!.padEnd(6)} = ${v.toFixed(3)}`)].join('\n'));
+    const values = { AP: s.AP, AP50: s.AP50, AP75: s.AP75, APm: s.APm, APl: s.APl, AR: s.AR100, AR50: ar(0.5), AR75: ar(0.75), ARm: s.ARm, ARl: s.ARl, APs: s.APs, AR1: s.AR1, AR10: s.AR10, ARs: s.ARs };
+    summary[m] = values;
+    tables.push(formatSummary(m, values, 'IoU', 100));
   }
   if (dpModes.length > 0) {
     if (!bodyDir) throw new DensePoseError('BAD_OPTION', `densepose eval: --mode ${mode} needs --body DIR with the evaluation body files`);
@@ -69,7 +105,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     for (const m of dpModes) {
       const mr = r[m]!;
       summary[m] = mr.named;
-      tables.push(formatTable(m, mr.stats, 'OGPS', 20));
+      tables.push(formatSummary(m, mr.named, m === 'iou' ? 'IoU' : 'OGPS', 20));
     }
   }
   if (report === 'points') {
@@ -88,5 +124,6 @@ export async function evalCommand(argv: string[]): Promise<number> {
   }
   if (optFlag(args, 'json')) console.log(JSON.stringify(summary));
   else console.log(tables.join('\n\n'));
+  if (skipped.length > 0) console.error(`densepose eval: --mode all left out ${skipped.join('; ')}`);
   return 0;
 }

@@ -1,12 +1,14 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isModelDir } from '../../infer/model-dir.ts';
 import { DensePoseError } from '../../errors.ts';
 import { createDensePose, INFER_BACKENDS } from '../../infer/densepose.ts';
 import { expandInputs } from '../../infer/image-io.ts';
-import { runInputs, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
+import { runInputs, VIS_ALIASES, VIS_KINDS, type VisKind } from '../../infer/run-inputs.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
 import { unknownValue } from '../../errors.ts';
-import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString } from '../args.ts';
+import { parseCommand, type CommandSpec } from '../command-spec.ts';
 import { createProgress } from '../progress.ts';
 import { loadCocoJson } from '../../data/coco.ts';
 import { basename, join } from 'node:path';
@@ -18,57 +20,66 @@ import { pullProgressBar } from './models.ts';
 
 export const DEFAULT_MODEL = 'models/default.safetensors';
 
-const HELP = `Usage: densepose infer INPUT... --out DIR [options]
+/** The bundled model's test-time sizes, read from its config so the help says what really runs. */
+function bundledSizes(): string {
+  try {
+    const { input } = JSON.parse(readFileSync(fileURLToPath(new URL('../../../configs/densepose_rcnn_R_18_cpu_tiny.json', import.meta.url)), 'utf8')) as { input: { minSizeTest: number; maxSizeTest: number } };
+    return `${input.minSizeTest}/${input.maxSizeTest}`;
+  } catch {
+    return '?';
+  }
+}
 
-Runs DensePose on images, folders, globs ("photos/**/*.jpg") and videos. Writes to DIR:
+export const INFER_SPEC: CommandSpec = {
+  name: 'infer',
+  usage: ['infer INPUT... --out DIR [options]'],
+  description: `Runs DensePose on images, folders, globs ("photos/**/*.jpg") and videos. Writes to DIR:
   results.json        COCO DensePose results (challenge format: image_id, category_id 1, bbox,
-                      score, uv_shape, uv_data), ready for "densepose eval"
+                      score, uv_shape, uv_data; plus segmentation, the person's RLE mask at image
+                      size), ready for "densepose eval" (docs/formats.md)
   images.json         image ids ↔ files (and video frames), people per image, failed inputs
   NAME_iuv.png        whole-image IUV per image (R = part 0..24, G = U·255, B = V·255)
   NAME_overlay.png    overlays per image; NAME_overlay.mp4 per video
-Images named by integers (COCO file names) keep them as image_id; otherwise ids count from 1.
-Unreadable inputs are skipped, listed at the end, and make the exit code 1.
-
-Options:
-  --model PATH|NAME   model file (safetensors with its config), model directory ("densepose export"), or a
-                      zoo model name such as R_50_FPN_s1x (downloaded and converted once; "densepose models list")
-                      (default ${DEFAULT_MODEL})
-  --config FILE       model config JSON overriding the one in the model file
-  --out DIR           output folder (required)
-  --vis LIST          overlays, comma-separated from ${VIS_KINDS.join(', ')}; "none" for none (default parts,boxes)
-  --score S           keep people scoring above S (default: the config's for detectron2 models, e.g.
-                      0.05 for the zoo; 0.5 for ours)
-  --preprocess P      image resize: detectron2 (Pillow's uint8 bilinear, as DefaultPredictor) | float
-                      (default: detectron2 for detectron2 models, else float)
-  --video-fps N       resample videos to N frames per second (default: the video's rate)
-  --backend B         ${INFER_BACKENDS.join(' | ')} (default onnx)
-  --ep NAME           ONNX Runtime execution provider: ${EXECUTION_PROVIDERS.join(', ')} (default cpu)
-  --min-size N        resize the short side to N (default: the model's, 800)
-  --max-size N        long-side limit (default: the model's, 1333)
-  --batch N           images per model run (default 4)
-  --gt GT.json        take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"
-  --no-iuv            do not write the IUV PNGs
-  --quiet             no progress bar`;
+Images named by integers keep them as image_id (COCO file names, and "densepose synth" sets, whose
+000001.png is image_id 1); otherwise ids count from 1. Unreadable inputs are skipped, listed at the
+end, and make the exit code 1.`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output folder (required)' },
+    {
+      name: 'model',
+      value: 'PATH|NAME',
+      help: 'model file (safetensors with its config), model directory ("densepose export"), or a zoo model\nname such as R_50_FPN_s1x (downloaded and converted once; "densepose models list")',
+      default: DEFAULT_MODEL,
+    },
+    { name: 'config', value: 'FILE', help: 'model config JSON overriding the one in the model file' },
+    { name: 'vis', value: 'LIST', help: `overlays, comma-separated from ${VIS_KINDS.join(', ')}\n(detectron2 apply_net names ${Object.keys(VIS_ALIASES).join(', ')} also work); "none" for none`, default: 'parts,boxes' },
+    { name: 'score', value: 'S', help: 'keep people scoring at least S, in [0, 1]', default: 'the config\'s for detectron2 models, e.g. 0.05 for the zoo; 0.5 for ours' },
+    { name: 'preprocess', value: 'P', help: 'image resize: detectron2 (Pillow\'s uint8 bilinear, as DefaultPredictor) | float', default: 'detectron2 for detectron2 models, else float' },
+    { name: 'recursive', help: 'also search sub-folders of folder inputs' },
+    { name: 'video-fps', value: 'N', help: 'resample videos to N frames per second', default: 'the video\'s rate' },
+    { name: 'backend', value: 'B', help: INFER_BACKENDS.join(' | '), default: 'onnx' },
+    { name: 'ep', value: 'NAME', help: `ONNX Runtime execution provider: ${EXECUTION_PROVIDERS.join(', ')}`, default: 'cpu' },
+    { name: 'min-size', value: 'N', help: 'resize the short side to N', default: `the model config's input.minSizeTest; bundled model ${bundledSizes().split('/')[0]}, zoo configs 800` },
+    { name: 'max-size', value: 'N', help: 'long-side limit', default: `the model config's input.maxSizeTest; bundled model ${bundledSizes().split('/')[1]}, zoo configs 1333` },
+    { name: 'batch', value: 'N', help: 'images per model run', default: 4 },
+    { name: 'gt', value: 'GT.json', help: 'take image ids from a COCO file (images[].file_name → id), to score with "densepose eval"' },
+    { name: 'no-iuv', help: 'do not write the IUV PNGs' },
+    { name: 'quiet', help: 'no progress bar' },
+  ],
+};
 
 /** `densepose infer`: 0 when every input was processed, 1 when some failed (listed), 2 on bad usage. */
 export async function inferCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(
-    argv,
-    { values: ['model', 'config', 'out', 'vis', 'score', 'preprocess', 'video-fps', 'backend', 'ep', 'min-size', 'max-size', 'batch', 'gt'], flags: ['no-iuv', 'quiet', 'help'] },
-    'infer',
-  );
-  if (optFlag(args, 'help')) {
-    console.log(HELP);
-    return 0;
-  }
+  const args = parseCommand(argv, INFER_SPEC);
+  if (!args) return 0;
   const out = optString(args, 'out');
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
   if (existsSync(model) && statSync(model).isDirectory() && !isModelDir(model)) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors) or a model directory ("densepose export" writes one), not a folder without spec.json${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
-  const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => s.trim());
-  for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, 'none']);
+  const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => VIS_ALIASES[s.trim() as keyof typeof VIS_ALIASES] ?? s.trim());
+  for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, ...Object.keys(VIS_ALIASES), 'none']);
   const backend = optChoice(args, 'backend', INFER_BACKENDS, 'onnx');
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS, 'cpu');
   // unset: the model's own threshold (the config's, 0.05 for detectron2 zoo models)
@@ -79,7 +90,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   const maxSize = optOptionalNumber(args, 'max-size', { integer: true, min: 8, max: 16384 });
   const batch = optNumber(args, 'batch', 4, 'infer', { integer: true, min: 1, max: 256 });
 
-  const files = await expandInputs(args.positional);
+  const files = await expandInputs(args.positional, { recursive: optFlag(args, 'recursive') });
   const gt = optString(args, 'gt');
   const config = optString(args, 'config');
   const dp = await createDensePose({
@@ -104,6 +115,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
       vis: vis as VisKind[],
       ...(fps !== undefined ? { videoFps: fps } : {}),
       iuv: !optFlag(args, 'no-iuv'),
+      confidence: optFlag(args, 'confidence'),
       batchSize: batch,
       onFile: (_f, _i, info) => progress?.tick(1, info),
       signal: interrupt.signal,

@@ -1,13 +1,17 @@
 import { DensePoseError } from '../../errors.ts';
 import { cachedModel, listModels, loadZooIndex, pullModel, removeModel, strayCacheEntries, zooCacheDir, type PullProgress } from '../../zoo/cache.ts';
-import { optFlag, parseArgs } from '../args.ts';
+import { readdirSync } from 'node:fs';
+import { exportModel } from '../../infer/model-cache.ts';
+import { optFlag, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 import { createProgress, type Progress } from '../progress.ts';
 
-const ACTIONS = ['list', 'pull', 'path', 'rm'] as const;
+const ACTIONS = ['list', 'pull', 'path', 'rm', 'export'] as const;
 
-const HELP = `Usage: densepose models <list | pull NAME… | path NAME | rm NAME…> [--json]
-
-The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
+export const MODELS_SPEC: CommandSpec = {
+  name: 'models',
+  usage: ['models <list | pull NAME… | path NAME | rm NAME… | export NAME --out DIR> [--json]'],
+  description: `The model zoo by name: detectron2's DensePose IUV models (models/zoo.json; $DENSEPOSE_ZOO_INDEX points at
 another index with the same schema). A model is downloaded once (resumable), checked against the index's
 md5 prefix, converted into a model file and kept in the cache:
 $DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts (under zoo/NAME/).
@@ -15,11 +19,19 @@ DENSEPOSE_OFFLINE=1 never downloads. Names work wherever a model file does:
   densepose infer photo.jpg --model R_50_FPN_s1x --out out/
   createDensePose({ model: 'R_50_FPN_s1x' })
 
+Actions:
   list         every model: name, reported box / DensePose GPS / GPSm AP, cached or not
   pull NAME…   download, verify and convert (a bar on stderr)
   path NAME    print the cached model file (exit code 1 when not cached)
   rm NAME…     delete cached models
-  --json       machine-readable output`;
+  export NAME --out DIR
+               write the model's browser directory (spec.json + ONNX stages) to DIR; serve DIR/../ as the
+               browser createDensePose's baseUrl to use the name there (files kept with the Cache API)`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output folder of "export"' },
+    { name: 'json', help: 'machine-readable output' },
+  ],
+};
 
 /** A CLI progress bar for a pull: bytes while downloading, then the phase. */
 export function pullProgressBar(label: string): (p: PullProgress) => void {
@@ -46,18 +58,28 @@ export function pullProgressBar(label: string): (p: PullProgress) => void {
 
 /** `densepose models list | pull | path | rm`. */
 export async function modelsCommand(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return argv.length === 0 ? 1 : 0;
+  if (argv.length === 0) {
+    console.log(formatHelp(MODELS_SPEC));
+    return 1;
   }
-  const args = parseArgs(argv, { values: [], flags: ['json'] }, 'models');
+  const args = parseCommand(argv, MODELS_SPEC);
+  if (!args) return 0;
   const [action, ...names] = args.positional;
   const json = optFlag(args, 'json');
   if (!(ACTIONS as readonly string[]).includes(action ?? '')) {
     throw new DensePoseError('BAD_OPTION', `densepose models: unknown action "${action}". Expected one of: ${ACTIONS.join(', ')}.`);
   }
   if (action !== 'list' && names.length === 0) throw new DensePoseError('BAD_OPTION', `densepose models ${action}: needs a model name (see "densepose models list")`);
-  if (action === 'path' && names.length > 1) throw new DensePoseError('BAD_OPTION', 'densepose models path: one name at a time');
+  if ((action === 'path' || action === 'export') && names.length > 1) throw new DensePoseError('BAD_OPTION', `densepose models ${action}: one name at a time`);
+  if (action === 'export') {
+    const out = optString(args, 'out');
+    if (!out) throw new DensePoseError('BAD_OPTION', 'densepose models export: needs --out DIR');
+    const c = await pullModel(names[0]!, json ? {} : { onProgress: pullProgressBar(names[0]!) });
+    await exportModel(c.modelFile, out, { overwrite: true });
+    const files = readdirSync(out).sort();
+    console.log(json ? JSON.stringify({ name: c.name, files }) : `${c.name}: wrote ${out} (${files.join(', ')})`);
+    return 0;
+  }
 
   if (action === 'list') {
     const rows = listModels();

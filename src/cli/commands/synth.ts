@@ -2,51 +2,48 @@ import { join } from 'node:path';
 import { DensePoseError, unknownValue } from '../../errors.ts';
 import { BACKGROUND_KINDS, generateDataset, IMAGE_FORMATS, MAX_IMAGES, POSE_SETS } from '../../synth/index.ts';
 import type { BackgroundKind, ImageFormat, PoseSet } from '../../synth/index.ts';
-import { optChoice, optFlag, optNumber, optOptionalNumber, optString, parseArgs } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 import { createProgress } from '../progress.ts';
 
-const HELP = `Usage:
-  densepose synth --out DIR --images N [--seed S] [--width 320 --height 240] [--preview] [--force]
-
-Renders a synthetic COCO-DensePose data set: DIR/images/*.png, DIR/annotations.json (boxes, RLE
+export const SYNTH_SPEC: CommandSpec = {
+  name: 'synth',
+  usage: ['synth --out DIR --images N [--seed S] [--width 320 --height 240] [--preview] [--force]'],
+  description: `Renders a synthetic COCO-DensePose data set: DIR/images/*.png, DIR/annotations.json (boxes, RLE
 masks, 17 keypoints, ~100 DensePose points and 14 part masks per person), DIR/iuv/*.png (dense
 ground truth: R, G, B = I, U·255, V·255; each person's "dp_dense" points at its pixels, so training
 learns from every pixel: docs/dense-targets.md) and DIR/body/ (evaluation body: SMPL_subdiv.mat,
-SMPL_SUBDIV_TRANSFORM.mat, Pdist_matrix.pkl). Same seed, same bytes.
-
-Options:
-  --out DIR          output directory (required; must be empty unless --force)
-  --images N         number of images (required)
-  --seed S           data set seed (default 0)
-  --width W          image width (default 320)
-  --height H         image height (default 240)
-  --min-people N     fewest people per image (default 1)
-  --max-people N     most people per image, ≤ 6 (default 4)
-  --poses SET        key poses to draw from: all, upright, standing (default all)
-  --backgrounds LIST comma-separated: indoor, outdoor, abstract (default all)
-  --format F         png or jpg (default png)
-  --points N         DensePose points per person (default 100)
-  --workers N        worker threads (default min(4, CPUs−1); 1 = in this thread)
-  --body-rows N      distance-matrix rows of the evaluation body (default 1000)
-  --no-body          do not write body/
-  --no-truncation    keep people inside the image
-  --preview          also write DIR/preview.png (RGB | I | U | V of the first 8 images)
-  --force            overwrite a non-empty DIR`;
+SMPL_SUBDIV_TRANSFORM.mat, Pdist_matrix.pkl). Image files are named by their image id
+(000001.png is image_id 1), as COCO names them. Same seed, same bytes.`,
+  options: [
+    { name: 'out', value: 'DIR', help: 'output directory (required; must be empty unless --force)' },
+    { name: 'images', value: 'N', help: 'number of images (required)' },
+    { name: 'seed', value: 'S', help: 'data set seed', default: 0 },
+    { name: 'width', value: 'W', help: 'image width', default: 320 },
+    { name: 'height', value: 'H', help: 'image height', default: 240 },
+    { name: 'min-people', value: 'N', help: 'fewest people per image', default: 1 },
+    { name: 'max-people', value: 'N', help: 'most people per image, ≤ 6', default: 4 },
+    { name: 'poses', value: 'SET', help: `key poses to draw from: ${POSE_SETS.join(', ')}`, default: 'all' },
+    { name: 'backgrounds', value: 'LIST', help: `comma-separated from ${BACKGROUND_KINDS.join(', ')}`, default: BACKGROUND_KINDS.join(',') },
+    { name: 'format', value: 'F', help: IMAGE_FORMATS.join(' or '), default: 'png' },
+    { name: 'points', value: 'N', help: 'DensePose points per person', default: 100 },
+    { name: 'workers', value: 'N', help: 'worker threads (1 = in this thread)', default: 'min(4, CPUs−1)' },
+    { name: 'body-rows', value: 'N', help: 'distance-matrix rows of the evaluation body', default: 1000 },
+    { name: 'no-body', help: 'do not write body/' },
+    { name: 'no-truncation', help: 'keep people inside the image' },
+    { name: 'preview', help: 'also write DIR/preview.png (columns RGB | I | U | V, first 8 images)' },
+    { name: 'force', help: 'overwrite a non-empty DIR' },
+  ],
+};
 
 /** \`densepose synth\`: write a synthetic COCO-DensePose data set. */
 export async function synthCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, {
-    values: ['out', 'images', 'seed', 'width', 'height', 'min-people', 'max-people', 'poses', 'backgrounds', 'format', 'points', 'workers', 'body-rows'],
-    flags: ['preview', 'force', 'help', 'no-body', 'no-truncation'],
-  }, 'synth');
-  if (optFlag(args, 'help')) {
-    console.log(HELP);
-    return 0;
-  }
+  const args = parseCommand(argv, SYNTH_SPEC);
+  if (!args) return 0;
   if (args.positional.length > 0) throw new DensePoseError('BAD_OPTION', `densepose synth: unexpected argument "${args.positional[0]}"; options start with --`);
   const out = optString(args, 'out');
   const images = optString(args, 'images');
-  if (!out || images === undefined) throw new DensePoseError('BAD_OPTION', `densepose synth: --out and --images are required\n\n${HELP}`);
+  if (!out || images === undefined) throw new DensePoseError('BAD_OPTION', `densepose synth: --out and --images are required\n\n${formatHelp(SYNTH_SPEC)}`);
   const int = (min: number, max?: number) => ({ integer: true, min, ...(max !== undefined ? { max } : {}) });
   const n = optNumber(args, 'images', 0, 'synth', int(1, MAX_IMAGES));
   const bg = optString(args, 'backgrounds');

@@ -1,24 +1,40 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import { BACKENDS } from '../../runtime/backend.ts';
 import { loadTrainConfig, TRAIN_ENGINES } from '../../train/config.ts';
 import { EXECUTION_PROVIDERS } from '../../runtime/onnx/session.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { train } from '../../train/train.ts';
-import { parseArgs, optChoice, optFlag, optOptionalNumber, optString } from '../args.ts';
+import { optChoice, optFlag, optNumber, optOptionalNumber, optString } from '../args.ts';
+import { formatHelp, parseCommand, type CommandSpec } from '../command-spec.ts';
 import { EXIT } from '../exit-codes.ts';
 import { catchInterrupts } from '../interrupt.ts';
 import { createProgress } from '../progress.ts';
 import { plotRunCurves, trainSymmetry } from './train-support.ts';
 
-const HELP = `Usage: densepose train --config CFG.json --out RUN [--data DIR ...] [--resume] [--max-iter N] [--engine onnx|tfjs] [--ep cpu|cuda|...] [--backend wasm|cpu|tensorflow]
-
-Trains detector + DensePose head (config "mode": "end2end") or the head on ground-truth boxes ("head").
+export const TRAIN_SPEC: CommandSpec = {
+  name: 'train',
+  usage: ['train --config CFG.json --out RUN [--data DIR ...] [--val DIR] [--resume] [--max-iter N] [--engine onnx|tfjs]'],
+  description: `Trains detector + DensePose head (config "mode": "end2end") or the head on ground-truth boxes ("head").
 Writes RUN/metrics.jsonl (one row per iteration), RUN/checkpoints/ (atomic, last K kept),
 RUN/curves.png and RUN/model_final.safetensors. Ctrl-C saves a checkpoint and exits; --resume
-continues from the newest checkpoint with the same data order.
---engine: onnx (default; forward + backward graphs on ONNX Runtime, --ep picks its execution provider)
-or tfjs (the TensorFlow.js reference); the config's "engine" key says the same.`;
+continues from the newest checkpoint with the same data order. On a terminal a progress bar shows
+the losses; otherwise (a log file, CI) a line every --log-every iterations.
+A config to start from: configs/train/quick-synth.json (minutes on a CPU; docs/training-config.md
+lists every key).`,
+  options: [
+    { name: 'config', value: 'CFG.json', help: 'training config (required)' },
+    { name: 'out', value: 'RUN', help: 'run folder (required)' },
+    { name: 'data', value: 'DIR', help: 'training set (folder with annotations.json, or a COCO-DensePose JSON);\nreplaces the config\'s "data"', default: 'the config\'s', repeatable: true },
+    { name: 'val', value: 'DIR', help: 'validation set; replaces the config\'s "val" ("none": no validation)', default: 'the config\'s' },
+    { name: 'max-iter', value: 'N', help: 'iterations; replaces solver.maxIter', default: 'the config\'s' },
+    { name: 'engine', value: 'E', help: `${TRAIN_ENGINES.join(' | ')}: onnx runs forward + backward graphs on ONNX Runtime (--ep picks\nits execution provider), tfjs the TensorFlow.js reference; replaces the config's "engine"`, default: 'the config\'s, else onnx' },
+    { name: 'ep', value: 'NAME', help: `ONNX Runtime execution provider for --engine onnx: ${EXECUTION_PROVIDERS.join(', ')}`, default: 'cpu' },
+    { name: 'backend', value: 'B', help: `tfjs backend: ${BACKENDS.join(', ')}`, default: 'wasm (or $DENSEPOSE_BACKEND)' },
+    { name: 'log-every', value: 'N', help: 'without a terminal: print a progress line every N iterations', default: 20 },
+    { name: 'resume', help: 'continue from RUN\'s newest checkpoint' },
+  ],
+};
 
 function formatLosses(row: MetricsRow): string {
   if (row.val) return Object.entries(row.val).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(' ');
@@ -27,25 +43,26 @@ function formatLosses(row: MetricsRow): string {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(HELP);
-    return 0;
-  }
-  const args = parseArgs(argv, { values: ['config', 'out', 'data', 'max-iter', 'backend', 'engine', 'ep'], flags: ['resume'] }, 'train');
+  const args = parseCommand(argv, TRAIN_SPEC);
+  if (!args) return 0;
   const configPath = optString(args, 'config');
   const out = optString(args, 'out');
-  if (!configPath || !out) throw new DensePoseError('BAD_OPTION', `densepose train: --config and --out are required\n\n${HELP}`);
+  if (!configPath || !out) throw new DensePoseError('BAD_OPTION', `densepose train: --config and --out are required\n\n${formatHelp(TRAIN_SPEC)}`);
   const config = loadTrainConfig(configPath);
   const data = args.options.get('data');
-  if (data) config.data = data.map((path) => ({ path }));
+  if (data) config.data = data.map((path) => ({ path: resolve(path) }));
+  const val = optString(args, 'val');
+  if (val !== undefined) config.val = val === 'none' ? undefined : resolve(val);
+  if (config.data.length === 0) throw new DensePoseError('BAD_OPTION', `densepose train: no training data: give --data DIR or "data" in ${configPath}`);
   const maxIter = optOptionalNumber(args, 'max-iter', { integer: true, min: 1 });
   if (maxIter !== undefined) config.solver.maxIter = maxIter;
   const backend = optChoice(args, 'backend', BACKENDS);
   const engine = optChoice(args, 'engine', TRAIN_ENGINES);
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS);
+  const logEvery = optNumber(args, 'log-every', 20, 'train', { integer: true, min: 1 });
 
   const interrupt = catchInterrupts('saving a checkpoint');
-  const progress = createProgress(config.solver.maxIter, 'train');
+  const progress = createProgress(config.solver.maxIter, 'train', { logEvery });
   const bad: string[] = [];
   try {
     let first = true;
@@ -70,7 +87,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     progress.done();
     await plotRunCurves(out);
     result.rcnn.model.dispose();
-    if (bad.length) console.error(`skipped ${bad.length} unreadable image(s):\n  ${bad.join('\n  ')}`);
+    if (bad.length) console.error(`left out of training: ${bad.length} unreadable image(s) or untrainable annotation(s):\n  ${bad.join('\n  ')}`);
     console.log(result.stopped === 'finished' ? `done: ${join(out, 'model_final.safetensors')}` : `stopped at iteration ${result.iteration}; resume with --resume (${result.lastCheckpoint})`);
     return result.stopped === 'finished' ? EXIT.ok : EXIT.interrupted;
   } finally {

@@ -57,11 +57,15 @@ class NumpyDtype {
   constructor(readonly descr: string) {}
 }
 
-type Callable = (args: unknown[], ctx: Ctx) => unknown;
+/** An emulated Python callable (GLOBAL + REDUCE); `ctx.where` names the file for errors. */
+export type Callable = (args: unknown[], ctx: Ctx) => unknown;
 
-interface Ctx {
+export interface Ctx {
   where: string;
   pending: WeakSet<object>;
+  /** Extra callables of this read ({@link ReadPickleOptions.callables}). */
+  callables?: Readonly<Record<string, Callable>>;
+  persistentLoad?: (pid: unknown) => unknown;
 }
 
 /** Python 3 numpy renamed numpy.core to numpy._core; accept both. */
@@ -76,7 +80,8 @@ function asBytes(v: unknown, what: string, where: string): Uint8Array {
   throw new DensePoseError('BAD_FILE', `${what}: expected bytes, got ${describe(v)}`, { where });
 }
 
-function describe(v: unknown): string {
+/** A short description of a pickled value, for error messages. */
+export function describe(v: unknown): string {
   if (v === null) return 'None';
   if (v instanceof PickleObject) return `object of ${v.className}`;
   if (v instanceof PickleGlobal) return `global ${v.qualifiedName}`;
@@ -143,8 +148,8 @@ const CALLABLES: Record<string, Callable> = {
 };
 for (const k of ['set', 'frozenset', 'bytearray', 'bytes']) CALLABLES[`__builtin__.${k}`] = CALLABLES[`builtins.${k}`]!;
 
-function resolveGlobal(module: string, name: string): PickleGlobal | Callable {
-  return CALLABLES[npName(module, name)] ?? new PickleGlobal(module, name);
+function resolveGlobal(module: string, name: string, ctx: Ctx): PickleGlobal | Callable {
+  return ctx.callables?.[`${module}.${name}`] ?? CALLABLES[npName(module, name)] ?? new PickleGlobal(module, name);
 }
 
 function call(fn: unknown, args: unknown, ctx: Ctx, kwargs?: unknown): unknown {
@@ -247,8 +252,13 @@ function entryBeingBuilt(stack: unknown[], marks: number[]): string | undefined 
   return undefined;
 }
 
-function run(r: ByteReader): unknown {
-  const ctx: Ctx = { where: r.where, pending: new WeakSet() };
+function run(r: ByteReader, options: ReadPickleOptions): unknown {
+  const ctx: Ctx = {
+    where: r.where,
+    pending: new WeakSet(),
+    ...(options.callables ? { callables: options.callables } : {}),
+    ...(options.persistentLoad ? { persistentLoad: options.persistentLoad } : {}),
+  };
   const where = r.where;
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -483,14 +493,14 @@ function run(r: ByteReader): unknown {
         case 0x63: {
           // GLOBAL
           const mod = latin1(r.line('GLOBAL'));
-          stack.push(resolveGlobal(mod, latin1(r.line('GLOBAL'))));
+          stack.push(resolveGlobal(mod, latin1(r.line('GLOBAL')), ctx));
           break;
         }
         case 0x93: {
           // STACK_GLOBAL
           const name = pop();
           const mod = pop();
-          stack.push(resolveGlobal(String(mod), String(name)));
+          stack.push(resolveGlobal(String(mod), String(name), ctx));
           break;
         }
         case 0x52: {
@@ -518,7 +528,7 @@ function run(r: ByteReader): unknown {
         case 0x69: {
           // INST (protocol 0): module\nname\n then args since MARK
           const mod = latin1(r.line('INST'));
-          const cls = resolveGlobal(mod, latin1(r.line('INST')));
+          const cls = resolveGlobal(mod, latin1(r.line('INST')), ctx);
           stack.push(call(cls, popMark(), ctx));
           break;
         }
@@ -535,8 +545,13 @@ function run(r: ByteReader): unknown {
           break;
         }
         case 0x50: // PERSID
-        case 0x51: // BINPERSID
-          throw new DensePoseError('UNSUPPORTED', 'persistent ids (as in PyTorch .pth files) are not supported; convert the checkpoint to .pkl or safetensors', { where });
+        case 0x51: {
+          // BINPERSID: references to data outside the pickle (PyTorch storages); resolved by the caller
+          const pid = op === 0x50 ? latin1(r.line('PERSID')) : pop();
+          if (!ctx.persistentLoad) throw new DensePoseError('UNSUPPORTED', 'persistent ids (PyTorch storages) outside a PyTorch checkpoint; read .pth files with readTorchCheckpoint', { where });
+          stack.push(ctx.persistentLoad(pid));
+          break;
+        }
         case 0x82:
         case 0x83:
         case 0x84:
@@ -560,6 +575,10 @@ function run(r: ByteReader): unknown {
 export interface ReadPickleOptions {
   /** Name used in error messages when reading from a buffer. @default the path, or "<buffer>" */
   name?: string;
+  /** Further emulated callables by qualified name (`torch._utils._rebuild_tensor_v2`), checked first. */
+  callables?: Readonly<Record<string, Callable>>;
+  /** Resolves PERSID/BINPERSID references (PyTorch storages); without it they are an UNSUPPORTED error. */
+  persistentLoad?: (pid: unknown) => unknown;
 }
 
 /**
@@ -571,7 +590,7 @@ export interface ReadPickleOptions {
 export function readPickle(source: string | Uint8Array, options: ReadPickleOptions = {}): PickleValue {
   const reader = typeof source === 'string' ? new FileReader(source, options.name ?? source) : new MemoryReader(source, options.name ?? '<buffer>');
   try {
-    return run(reader);
+    return run(reader, options);
   } finally {
     reader.close();
   }
@@ -588,18 +607,25 @@ function isNdArray(v: unknown): v is NdArray {
  */
 export function readDetectron2Pkl(source: string | Uint8Array, options: ReadPickleOptions = {}): Map<string, NdArray> {
   const where = options.name ?? (typeof source === 'string' ? source : '<buffer>');
-  const root = readPickle(source, options);
+  return detectron2StateDict(readPickle(source, options), where, isNdArray);
+}
+
+/**
+ * The state dict of an unpickled detectron2 checkpoint (`{"model": {...}}` or bare), in order. `isTensor`
+ * says which values are tensors (numpy arrays in `.pkl`; PyTorch tensors in `.pth`).
+ */
+export function detectron2StateDict<T>(root: unknown, where: string, isTensor: (v: unknown) => v is T): Map<string, T> {
   if (!(root instanceof Map)) throw new DensePoseError('BAD_FILE', `expected a dict at the top of a detectron2 checkpoint, got ${describe(root)}`, { where });
   const model = root.get('model') ?? root;
   if (!(model instanceof Map)) throw new DensePoseError('BAD_FILE', `"model" entry is ${describe(model)}, not a dict`, { where });
   if (root.has('blobs') && !root.has('model')) {
     throw new DensePoseError('UNSUPPORTED', 'a Detectron1 (Caffe2) "blobs" checkpoint; its names differ from detectron2\'s', { where });
   }
-  const out = new Map<string, NdArray>();
+  const out = new Map<string, T>();
   for (const [k, v] of model) {
     if (model === root && typeof k === 'string' && k.startsWith('__')) continue; // __author__ etc. beside bare weights
     if (typeof k !== 'string') throw new DensePoseError('BAD_FILE', `state dict key ${String(k)} is not a string`, { where });
-    if (!isNdArray(v)) throw new DensePoseError('BAD_FILE', `state dict entry "${k}" is ${describe(v)}, not a numpy array`, { where });
+    if (!isTensor(v)) throw new DensePoseError('BAD_FILE', `state dict entry "${k}" is ${describe(v)}, not a tensor`, { where });
     out.set(k, v);
   }
   return out;

@@ -1,3 +1,6 @@
+import { statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DensePoseError, unknownValue } from '../../errors.ts';
 
@@ -84,8 +87,32 @@ export async function createSession(model: Uint8Array | string, options: Session
   return wrap(session, fallbackReason ? 'cpu' : ep, fallbackReason);
 }
 
-function open(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+async function open(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    return await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
+  } finally {
+    removeOrtDebugLog();
+  }
+}
+
+let debugLogChecked = false;
+
+/**
+ * onnxruntime-node's Linux build carries Microsoft's 1DS telemetry SDK, whose trace switch is on in
+ * that build: creating ORT's environment (with the first session of a process) opens
+ * `$TMPDIR/mat-debug-<pid>.log` and nothing is ever written to it; no session or environment
+ * option of onnxruntime-node turns it off. Remove the file once the environment exists, if it is
+ * still empty (the open stream then writes nowhere). Once per process.
+ */
+export function removeOrtDebugLog(): void {
+  if (debugLogChecked) return;
+  debugLogChecked = true;
+  const path = join(tmpdir(), `mat-debug-${process.pid}.log`);
+  try {
+    if (statSync(path).size === 0) unlinkSync(path);
+  } catch {
+    // Not there (another build, or another temp dir): nothing to clean.
+  }
 }
 
 /** Errors about the model itself must not be blamed on the provider (and retried). */

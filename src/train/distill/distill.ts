@@ -2,7 +2,7 @@
 // views (scales × optional flip); fused, confident people become COCO-DensePose pseudo-labels.
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { encodeDenseIuvPng } from '../../data/dense-iuv.ts';
 import { writeFileAtomic } from '../../runtime/checkpoint/atomic-write.ts';
 import { DensePoseError } from '../../errors.ts';
@@ -270,7 +270,8 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     }
     const info: DistillInfo = {
       teacher: typeof options.teacher === 'string' ? options.teacher : rcnn.config.name ?? 'model',
-      imageDir: options.images,
+      // Absolute, so training finds the images wherever the label file is moved or merged.
+      imageDir: resolve(options.images),
       transforms: formatTransforms(views),
       score: plan.score,
       imageCount: files.length,

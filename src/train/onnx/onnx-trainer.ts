@@ -100,10 +100,12 @@ export class OnnxRcnnTrainer implements GradientTrainable {
     const numAnchors = rpn.options.aspectRatios.length;
     const maps = pooledMapNames(this.rcnn, mode);
     const paramFeeds = new Map<string, OnnxTensor>();
-    for (const s of Object.values(sessions)) {
-      if (!s) continue;
-      for (const [name, input] of s.stage.parameterInputs) if (!paramFeeds.has(name)) paramFeeds.set(name, parameterFeed(input));
-    }
+    await time('host_parameter_feeds', () => {
+      for (const s of Object.values(sessions)) {
+        if (!s) continue;
+        for (const [name, input] of s.stage.parameterInputs) if (!paramFeeds.has(name)) paramFeeds.set(name, parameterFeed(input));
+      }
+    });
 
     // 1–2: body forward and host work per image.
     const states: ImageState[] = [];
@@ -111,9 +113,13 @@ export class OnnxRcnnTrainer implements GradientTrainable {
       const s = batch[slot]!;
       const rng = Rng.forKeys(this.options.seed, iteration, slot, 0x5a3);
       const rand = () => rng.next();
-      const prepared = preprocessImage(s.image, s.height, s.width, { ...input, resize: false });
-      const image: OnnxTensor = { data: prepared.tensor.dataSync() as Float32Array, shape: prepared.tensor.shape };
-      prepared.tensor.dispose();
+      const { image, imageSize } = await time('host_preprocess', () => {
+        const prepared = preprocessImage(s.image, s.height, s.width, { ...input, resize: false });
+        const data = prepared.tensor.dataSync() as Float32Array;
+        const shape = prepared.tensor.shape;
+        prepared.tensor.dispose();
+        return { image: { data, shape } as OnnxTensor, imageSize: prepared.imageSize };
+      });
       const fwd = await time('ort_body_forward', () => sessions.body.run({ image }, paramFeeds));
       const people = s.people.filter((p) => !p.iscrowd);
       const gt = xyxy(people);
@@ -126,7 +132,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
         dp: { boxes: new Float32Array(0), targets: [] },
         datasetWeight: this.options.datasetLossWeights?.[s.datasetIndex] ?? 1,
       };
-      await time('host', () => {
+      await time('host_sampling', () => {
         if (mode === 'end2end') {
           const sizes = FPN_LEVELS.map((l) => [fwd.outputs[`rpn_logits_${l.slice(1)}`]!.shape[1]!, fwd.outputs[`rpn_logits_${l.slice(1)}`]!.shape[2]!] as const);
           const anchors = concatArrays(sizes.map(([h, w], l) => rpn.anchors(l, h, w)));
@@ -140,7 +146,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
             FPN_LEVELS.map((l) => fwd.outputs[`rpn_logits_${l.slice(1)}`]!.data as Float32Array),
             FPN_LEVELS.map((l) => fwd.outputs[`rpn_deltas_${l.slice(1)}`]!.data as Float32Array),
             sizes,
-            prepared.imageSize,
+            imageSize,
             'train',
           );
           const samples = sampleRois(proposals.boxes, gt, new Int32Array(people.length), rand, {
@@ -189,7 +195,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
         const clsW = new Float32Array(total * k1);
         const locT = new Float32Array(total * m4);
         const locW = new Float32Array(total * m4);
-        await time('host', () => {
+        await time('host_box_roialign', () => {
           let row = 0;
           for (const st of states) {
             const k = st.boxRois.length / 4;
@@ -210,7 +216,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
           ),
         );
         accumulate(out);
-        await time('host', () => {
+        await time('host_box_roialign_backward', () => {
           const dPooled = out.inputGrads.get('pooled')!.data as Float32Array;
           let row = 0;
           states.forEach((st, i) => {
@@ -244,7 +250,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
         if (levels.length === 1) return roiAlignArrays(levels[0]!.data as Float32Array, shape4(levels[0]!), st.dp.boxes, { ...common, spatialScale: 1 / dpc.featureStrides[0]! });
         return roiAlignMultiLevelArrays(levels.map((t) => t.data as Float32Array), levels.map(shape4), st.dp.boxes, { ...common, scales: dpc.featureStrides.map((s) => 1 / s) });
       };
-      await time('host', () => {
+      await time('host_densepose_roialign', () => {
         let row = 0;
         for (const st of states) {
           const k = st.dp.targets.length;
@@ -256,7 +262,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
       });
       const out = await time('ort_densepose_head', () => sessions.densePose.run({ pooled: { data: pooled, shape: [totalDp, ph, pw, c] }, ...targets.feeds() }, paramFeeds));
       accumulate(out);
-      await time('host', () => {
+      await time('host_densepose_roialign_backward', () => {
         const dPooled = out.inputGrads.get('pooled')!.data as Float32Array;
         let row = 0;
         states.forEach((st, i) => {

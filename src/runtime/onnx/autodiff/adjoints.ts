@@ -9,7 +9,7 @@ import type { GraphBuilder, GraphNode, OnnxAttr } from '../graph.ts';
  *
  * | op | adjoint |
  * |---|---|
- * | Conv | dX: ConvTranspose (output_padding from static sizes, else s−1 and a Slice to the input size); dW: Conv of the batch/channel-swapped input with the swapped output gradient (stride ↔ dilation), groups by regrouping channels; db: ReduceSum |
+ * | Conv | dX: Conv with the flipped kernel at stride 1, else ConvTranspose (output_padding from static sizes, else s−1 and a Slice to the input size); dW: one MatMul per kernel tap (grouped: a Conv of the batch/channel-swapped tensors, stride ↔ dilation); db: ReduceSum |
  * | ConvTranspose | dX: Conv with the same weight; dW: Conv of the swapped output gradient with the swapped input (dilation = stride) |
  * | Gemm / MatMul | Gemm / MatMul with transposes; bias: ReduceSum |
  * | Relu, Sigmoid, Abs, Neg, Exp, Log, Sqrt | elementwise |
@@ -111,7 +111,7 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
   const dy = dy0(c);
   const wd = c.dims(w);
   if (!wd || wd.length !== 4 || wd.some((d) => d < 0)) throw new DensePoseError('UNSUPPORTED', `ONNX reverse mode: Conv ${node.name} needs a static 4-D weight`);
-  const [, , kh, kw] = wd as [number, number, number, number];
+  const [co, cig, kh, kw] = wd as [number, number, number, number];
   const strides = attrInts(node, 'strides', [1, 1]);
   const pads = attrInts(node, 'pads', [0, 0, 0, 0]);
   const dil = attrInts(node, 'dilations', [1, 1]);
@@ -128,18 +128,30 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
       if (h === undefined || h < 0) return -1;
       return (h + 2 * pads[a]! - dil[a]! * (k[a]! - 1) - 1) % strides[a]!;
     });
-    const dynamic = staticPad.some((p) => p < 0);
-    const outputPadding = dynamic ? strides.map((s) => s - 1) : staticPad;
-    let dx = g.op('ConvTranspose', [dy, w], {
-      kernel_shape: { ints: [kh, kw] },
-      strides: { ints: strides },
-      pads: { ints: pads },
-      dilations: { ints: dil },
-      group: { i: group },
-      output_padding: { ints: outputPadding },
-    });
-    if (dynamic) dx = g.op('Slice', [dx, g.constInt64([0, 0]), shapeOf(g, x, 2, 4), g.constInt64([2, 3])]);
-    out[0] = dx;
+    const fullPads = [0, 1].map((a) => dil[a]! * (k[a]! - 1) - pads[a]!);
+    if (strides.every((s) => s === 1) && fullPads.every((p) => p >= 0)) {
+      // Stride 1: dX is a plain conv of dY with the flipped, in/out-swapped kernel ("full" padding). ORT runs
+      // Conv in its blocked (NCHWc) kernels, several times faster than ConvTranspose here.
+      out[0] = g.op('Conv', [dy, flippedKernel(g, w, [co, cig, kh, kw], group)], {
+        kernel_shape: { ints: [kh, kw] },
+        pads: { ints: [fullPads[0]!, fullPads[1]!, fullPads[0]!, fullPads[1]!] },
+        dilations: { ints: dil },
+        group: { i: group },
+      });
+    } else {
+      const dynamic = staticPad.some((p) => p < 0);
+      const outputPadding = dynamic ? strides.map((s) => s - 1) : staticPad;
+      let dx = g.op('ConvTranspose', [dy, w], {
+        kernel_shape: { ints: [kh, kw] },
+        strides: { ints: strides },
+        pads: { ints: pads },
+        dilations: { ints: dil },
+        group: { i: group },
+        output_padding: { ints: outputPadding },
+      });
+      if (dynamic) dx = g.op('Slice', [dx, g.constInt64([0, 0]), shapeOf(g, x, 2, 4), g.constInt64([2, 3])]);
+      out[0] = dx;
+    }
   }
   if (c.need[1]) out[1] = group === 1 ? convWeightGradTaps(c, x, dy, wd as Shape4, strides, pads, dil) : convWeightGradGrouped(c, x, dy, wd as Shape4, strides, pads, dil, group);
   if (b !== undefined && c.need[2]) out[2] = g.op('ReduceSum', [dy, g.constInt64([0, 2, 3])], { keepdims: { i: 0 } });
@@ -147,6 +159,16 @@ function convAdjoint(c: AdjointContext): (string | undefined)[] {
 }
 
 type Shape4 = [number, number, number, number];
+
+/** Conv weight `[g·co, ci, kh, kw]` → `[g·ci, co, kh, kw]` rotated 180° spatially: the kernel of dX = conv(dY). */
+function flippedKernel(g: GraphBuilder, w: string, [cout, ci, kh, kw]: Shape4, group: number): string {
+  const co = cout / group;
+  const swapped =
+    group === 1
+      ? g.op('Transpose', [w], { perm: { ints: [1, 0, 2, 3] } })
+      : g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [w, g.constInt64([group, co, ci, kh, kw])])], { perm: { ints: [0, 2, 1, 3, 4] } }), g.constInt64([group * ci, co, kh, kw])]);
+  return g.op('Slice', [swapped, g.constInt64([-1, -1]), g.constInt64([-(kh + 1), -(kw + 1)]), g.constInt64([2, 3]), g.constInt64([-1, -1])]);
+}
 
 /** `[N,C,H,W]` → `[C, N·H·W]` (channels first, then batch and space); a free reshape when N = 1. */
 function channelRows(c: AdjointContext, v: string, channels: number, batchOne: boolean): string {
