@@ -168,7 +168,7 @@ async function resolveModel(options: CreateDensePoseOptions, backend: InferBacke
     if (!existsSync(model)) throw new DensePoseError('NOT_FOUND', 'model not found (expected a model directory, a .safetensors model file or a zoo model name)', { where: model });
   }
   if (statSync(model).isDirectory()) {
-    if (!isModelDir(model)) throw new DensePoseError('BAD_FILE', 'not a model directory (no spec.json); `densepose export` writes one', { where: model });
+    if (!isModelDir(model)) throw new DensePoseError('BAD_FILE', 'is a folder but not a model directory (it has no spec.json; "densepose export" writes one)', { where: model });
     if (backend === 'tfjs') throw new DensePoseError('BAD_OPTION', 'backend "tfjs" needs the model file (.safetensors); a model directory holds ONNX graphs only', { where: model });
     if (options.config !== undefined) throw new DensePoseError('BAD_OPTION', '"config" cannot override a model directory (its stages are exported already); pass the model file', { where: model });
     return { kind: 'dir', dir: model, file: undefined };

@@ -11,7 +11,7 @@ import { isModelDir } from './model-dir.ts';
 import { PIPELINE_SPEC_VERSION } from './spec.ts';
 
 /** Bump when the exported graphs of the same weights change (the ONNX exporter, stage outputs). */
-export const EXPORT_FORMAT = 1;
+export const EXPORT_FORMAT = 2;
 
 /** Subfolder of the cache root holding exported models. */
 export const EXPORTS_SUBDIR = 'exports';

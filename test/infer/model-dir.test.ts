@@ -93,10 +93,11 @@ console.log(JSON.stringify({ tfjs: '_tfengine' in globalThis, people: people.len
     expect(await exportCommand([modelPath, '--out', dir, '--force'])).toBe(0);
   }, 120_000);
 
-  it('bad model paths and options say what is wrong', async () => {
+  it('bad model paths and options say what is wrong', { timeout: 120_000 }, async () => {
     const empty = mkdtempSync(join(work, 'empty-'));
-    await expect(createDensePose({ model: empty })).rejects.toThrow(/not a model directory/);
-    const dir = join(work, 'tiny-model');
+    await expect(createDensePose({ model: empty })).rejects.toThrow(/is a folder but not a model directory/);
+    const dir = join(work, 'bad-paths-model');
+    await exportModel(modelPath, dir);
     await expect(createDensePose({ model: dir, backend: 'tfjs' })).rejects.toThrow(/needs the model file/);
     writeFileSync(join(work, 'bad.safetensors'), 'not a model');
     await expect(createDensePose({ model: join(work, 'bad.safetensors') })).rejects.toThrow(/safetensors/);

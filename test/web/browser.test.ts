@@ -242,8 +242,8 @@ describe.skipIf(!hasChromium)('browser page (Vite build, onnxruntime-web, Chromi
       console.log(`browser test: WebGPU run: ${r.gpu}; execution provider ${r.ep}; ${r.people.length} people`);
       expect(r.error, logs.join('\n')).toBeUndefined();
       expect(r.gpu).toMatch(/^adapter /);
-      // The browser entry resizes with 'float' (createDensePose in Node picks 'detectron2' for this detectron2-made config).
-      const dp = await createDensePose({ model: modelPath, scoreThreshold: 0, threads: 1, preprocess: 'float' });
+      // The browser entry and createDensePose in Node pick the same resize from the spec ('detectron2' for this detectron2-made config).
+      const dp = await createDensePose({ model: modelPath, scoreThreshold: 0, threads: 1 });
       const node = await dp.estimate(image);
       await dp.dispose();
       expect(r.people.length).toBe(node.length);

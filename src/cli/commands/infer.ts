@@ -79,7 +79,7 @@ export async function inferCommand(argv: string[]): Promise<number> {
   if (args.positional.length === 0 || !out) throw new DensePoseError('BAD_OPTION', 'densepose infer: needs at least one INPUT and --out DIR (see --help)');
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model) && !looksLikeModelName(model)) throw new DensePoseError('NOT_FOUND', `model file not found${model === DEFAULT_MODEL ? ' (the default model; pass --model FILE)' : ''}`, { where: model });
-  if (existsSync(model) && statSync(model).isDirectory() && !isModelDir(model)) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors) or a model directory (densepose export), not any folder${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
+  if (existsSync(model) && statSync(model).isDirectory() && !isModelDir(model)) throw new DensePoseError('BAD_OPTION', `--model must be a model file (.safetensors) or a model directory ("densepose export" writes one), not a folder without spec.json${existsSync(join(model, 'model_final.safetensors')) ? `; this looks like a training run: --model ${join(model, 'model_final.safetensors')}` : ''}`, { where: model });
   const visText = optString(args, 'vis', 'parts,boxes')!;
   const vis = visText === 'none' || visText === '' ? [] : visText.split(',').map((s) => VIS_ALIASES[s.trim() as keyof typeof VIS_ALIASES] ?? s.trim());
   for (const v of vis) if (!(VIS_KINDS as readonly string[]).includes(v)) throw unknownValue('overlay (--vis)', v, [...VIS_KINDS, ...Object.keys(VIS_ALIASES), 'none']);
