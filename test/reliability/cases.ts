@@ -116,7 +116,7 @@ function choiceCases(f: Fixtures): Case[] {
     c('backend --backend webgl', ['backend', '--backend', 'webgl'], ['--backend "webgl"', 'wasm, cpu, tensorflow']),
     c('infer --backend torch', ['infer', f.synth, '--out', join(f.dir, 'o'), '--model', f.model, '--backend', 'torch'], ['--backend "torch"', 'onnx, tfjs']),
     c('infer --ep gpu', ['infer', f.synth, '--out', join(f.dir, 'o'), '--model', f.model, '--ep', 'gpu'], ['--ep "gpu"', 'cpu']),
-    c('infer --vis skeleton', ['infer', f.synth, '--out', join(f.dir, 'o'), '--model', f.model, '--vis', 'parts,skeleton'], ['"skeleton"', 'parts, uv, boxes']),
+    c('infer --vis skeleton', ['infer', f.synth, '--out', join(f.dir, 'o'), '--model', f.model, '--vis', 'parts,skeleton'], ['"skeleton"', 'parts, u, v, uv, boxes']),
     c('distill --backend onnx', ['distill', '--teacher', f.model, '--images', f.synth, '--out', join(f.dir, 'x.json'), '--backend', 'onnx'], ['--backend "onnx"']),
     c('eval --mode gsp', ['eval', '--gt', f.gtPath, '--pred', f.pred, '--mode', 'gsp'], ['--mode "gsp"', 'gps, gpsm, iou, bbox, segm, all', 'Did you mean "gps"']),
     c('synth --format bmp', ['synth', '--out', join(f.dir, 's-c'), '--images', '1', '--format', 'bmp'], ['--format "bmp"', 'png, jpg']),
@@ -178,8 +178,8 @@ function trainConfigCases(f: Fixtures): Case[] {
         const copy = structuredClone(f.gt);
         for (const im of copy.images) im.file_name = `missing-${String(im.id)}.png`;
         c.data = [{ path: f.json('noimages/annotations.json', copy) }];
-      }), 'BAD_INPUT', []),
-      says: ['no usable training images', 'noimages'],
+      }), 'NOT_FOUND', []),
+      says: ['none of the 3 images could be read', 'noimages'],
       timeout: 120_000,
     },
   ];
@@ -542,9 +542,11 @@ function libraryCases(f: Fixtures): Case[] {
 function imageCases(f: Fixtures): Case[] {
   const dir = join(f.dir, 'mixed');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'a.png'), readFileSync(join(f.synth, 'images', '000000.png')));
+  // the synth set's first two images, whatever synth names them
+  const [first, second] = readdirSync(join(f.synth, 'images')).filter((n) => n.endsWith('.png')).sort();
+  writeFileSync(join(dir, 'a.png'), readFileSync(join(f.synth, 'images', first!)));
   writeFileSync(join(dir, 'b.png'), 'not a png at all');
-  writeFileSync(join(dir, 'c.png'), readFileSync(join(f.synth, 'images', '000001.png')).subarray(0, 200));
+  writeFileSync(join(dir, 'c.png'), readFileSync(join(f.synth, 'images', second!)).subarray(0, 200));
   writeFileSync(join(dir, 'd.jpg'), '');
   const out = join(f.dir, 'mixed-out');
   return [

@@ -41,7 +41,14 @@ const tally = new Map<string, { pass: number; fail: number }>();
 // Built before the tests are collected: the case list is the corpus.
 const dir = mkdtempSync(join(tmpdir(), 'dp-corpus-'));
 const f: Fixtures = await buildFixtures(dir);
-const cases = buildCases(f);
+let cases: Case[];
+try {
+  cases = buildCases(f);
+} catch (e) {
+  // unmount the tiny disk even when the corpus cannot be built, or the temp folder cannot be removed
+  await f.cleanup();
+  throw e;
+}
 
 beforeAll(() => {
   for (const c of CATEGORIES) tally.set(c, { pass: 0, fail: 0 });

@@ -53,7 +53,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (data) config.data = data.map((path) => ({ path: resolve(path) }));
   const val = optString(args, 'val');
   if (val !== undefined) config.val = val === 'none' ? undefined : resolve(val);
-  if (config.data.length === 0) throw new DensePoseError('BAD_OPTION', `densepose train: no training data: give --data DIR or "data" in ${configPath}`);
   const maxIter = optOptionalNumber(args, 'max-iter', { integer: true, min: 1 });
   if (maxIter !== undefined) config.solver.maxIter = maxIter;
   const backend = optChoice(args, 'backend', BACKENDS);
