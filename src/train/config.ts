@@ -3,6 +3,7 @@ import { DensePoseError, unknownKey } from '../errors.ts';
 import { readJsonFile } from '../io.ts';
 import { fromConfig } from '../model/config.ts';
 import { densePoseConfigFromJson } from '../model/densepose/config.ts';
+import { TARGET_KINDS, type TargetKind } from './datasets.ts';
 
 /** One training data set: a COCO-DensePose folder (`annotations.json` + `images/`) with its share of batches. */
 export interface DataSetConfig {
@@ -13,7 +14,7 @@ export interface DataSetConfig {
   /** Multiplier of this set's DensePose losses (e.g. < 1 for pseudo-labels). @default 1 */
   lossWeight?: number;
   /** `dense`: annotations with `dp_dense` train on every pixel (docs/dense-targets.md); `points`: sampled points only. @default 'dense' */
-  targets?: 'dense' | 'points';
+  targets?: TargetKind;
 }
 
 export interface SolverConfig {
@@ -166,8 +167,8 @@ function checkData(raw: unknown, baseDir: string, where: string): DataSetConfig[
     if (typeof entry.path !== 'string' || entry.path === '') throw new DensePoseError('BAD_CONFIG', `data[${i}].path must be a folder or JSON file path, got ${JSON.stringify(entry.path)}`, { where });
     if (entry.ratio !== undefined) checkNumber(entry.ratio, `data[${i}].ratio`, (n) => n > 0, 'a number > 0', where);
     if (entry.lossWeight !== undefined) checkNumber(entry.lossWeight, `data[${i}].lossWeight`, (n) => n >= 0, 'a number ≥ 0', where);
-    if (entry.targets !== undefined && entry.targets !== 'dense' && entry.targets !== 'points') {
-      throw new DensePoseError('BAD_CONFIG', `Unknown data[${i}].targets ${JSON.stringify(entry.targets)}. Expected one of: dense, points.`, { where });
+    if (entry.targets !== undefined && !(TARGET_KINDS as readonly unknown[]).includes(entry.targets)) {
+      throw new DensePoseError('BAD_CONFIG', `Unknown data[${i}].targets ${JSON.stringify(entry.targets)}. Expected one of: ${TARGET_KINDS.join(', ')}.`, { where });
     }
     return { ...(entry as unknown as DataSetConfig), path: resolve(baseDir, entry.path) };
   });
