@@ -6,7 +6,7 @@ import type { Module, ArrayValue } from '../runtime/module.ts';
 import { assertFiniteTensors, LAYOUT_KEY, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
 import { ensureDir, removeStaleTempFiles } from '../io.ts';
 import { writeFileAtomic } from '../runtime/checkpoint/atomic-write.ts';
-import type { Sgd } from './sgd.ts';
+import type { Optimizer } from './optimizer.ts';
 
 /** Prefix of optimiser state inside a training checkpoint; model tensors keep their own names. */
 const OPT_PREFIX = '__optimizer__.';
@@ -36,7 +36,7 @@ export class Checkpointer {
   }
 
   /** Save the state reached after `iteration` iterations. */
-  async save(iteration: number, model: Module, optimizer: Sgd, metadata: Record<string, string> = {}): Promise<string> {
+  async save(iteration: number, model: Module, optimizer: Optimizer, metadata: Record<string, string> = {}): Promise<string> {
     const tensors = new Map<string, tf.Tensor>(model.stateDict());
     for (const [name, t] of optimizer.state()) tensors.set(OPT_PREFIX + name, t);
     const arrays = await tensorsToNdArrays(tensors);
@@ -63,7 +63,7 @@ export class Checkpointer {
   }
 
   /** Restore model and optimiser from `path` (default: newest); returns the iteration to continue from. */
-  restore(model: Module, optimizer: Sgd, path = this.latest()): TrainingState {
+  restore(model: Module, optimizer: Optimizer, path = this.latest()): TrainingState {
     if (!path) throw new DensePoseError('NOT_FOUND', `no checkpoint to resume from`, { where: join(this.dir, LAST) });
     const { tensors, metadata } = readSafetensors(path);
     assertFiniteTensors(tensors, path);
