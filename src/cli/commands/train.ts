@@ -66,7 +66,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const progress = createProgress(config.solver.maxIter, 'train', { logEvery });
   const bad: string[] = [];
   try {
-    let first = true;
+    let reported = 0;
     const result = await train(config, {
       out,
       resume: optFlag(args, 'resume'),
@@ -78,12 +78,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       symmetry: await trainSymmetry(),
       onBadImage: (file, reason) => bad.push(`${file}: ${reason}`),
       onLog: (row) => {
-        if (first) {
-          progress.tick(row.iteration, formatLosses(row));
-          first = false;
-        }
         if (row.val) console.error(`\n[iter ${row.iteration + 1}] validation: ${formatLosses(row)}`);
-        else progress.tick(1, formatLosses(row));
+        else {
+          // Rows come every config.logPeriod iterations (and a resumed run starts past 0): advance by iterations, not rows.
+          const done = row.iteration + 1;
+          progress.tick(done - reported, formatLosses(row));
+          reported = done;
+        }
       },
     });
     progress.done();
