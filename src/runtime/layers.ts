@@ -132,7 +132,9 @@ export class ConvTranspose2d extends Module {
   constructor(readonly options: ConvTranspose2dLayerOptions) {
     super();
     const { inChannels, outChannels, kernel } = options;
-    this.weight = this.addParameter('weight', initTensor([kernel, kernel, outChannels, inChannels], options.init ?? 'msra', inChannels * kernel * kernel, outChannels * kernel * kernel));
+    // PyTorch computes fans of a ConvTranspose2d weight `[Cin, Cout, kh, kw]` from its dims 1 and 0: fan_in = Cout·k²,
+    // fan_out = Cin·k² (so detectron2's msra fill for the DensePose predictor has std √(2/(Cin·k²))).
+    this.weight = this.addParameter('weight', initTensor([kernel, kernel, outChannels, inChannels], options.init ?? 'msra', outChannels * kernel * kernel, inChannels * kernel * kernel));
     this.bias = this.addParameter('bias', tf.zeros([outChannels]));
   }
   forward<T>(ex: Executor<T>, x: T): T {

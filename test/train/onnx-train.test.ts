@@ -14,7 +14,7 @@ import { generateDataset } from '../../src/synth/index.ts';
 import { loadTrainingSet } from '../../src/train/datasets.ts';
 import { DataLoader } from '../../src/train/loader.ts';
 import { gradientTensors, OnnxRcnnTrainer } from '../../src/train/onnx/onnx-trainer.ts';
-import { rcnnTrainable } from '../../src/train/rcnn-trainable.ts';
+import { rcnnTrainable, type RcnnTrainOptions } from '../../src/train/rcnn-trainable.ts';
 import type { TrainSample } from '../../src/train/sample.ts';
 import { Sgd } from '../../src/train/sgd.ts';
 
@@ -42,8 +42,8 @@ function build(config: string): DensePoseRcnn {
 }
 
 /** tfjs reference: losses and gradients by parameter name. */
-function tfjsGradients(rcnn: DensePoseRcnn, mode: 'end2end' | 'head'): { losses: Record<string, number>; grads: Map<string, Float32Array> } {
-  const trainable = rcnnTrainable(rcnn, { mode, seed: 3 });
+function tfjsGradients(rcnn: DensePoseRcnn, options: RcnnTrainOptions): { losses: Record<string, number>; grads: Map<string, Float32Array> } {
+  const trainable = rcnnTrainable(rcnn, options);
   const named = rcnn.model.namedParameters().filter(([, p]) => p.trainable);
   const nameOf = new Map(named.map(([n, p]) => [p.variable.name, n]));
   let terms: Record<string, tf.Scalar> = {};
@@ -59,19 +59,31 @@ function tfjsGradients(rcnn: DensePoseRcnn, mode: 'end2end' | 'head'): { losses:
 }
 
 describe('ONNX Runtime training engine equals the tfjs reference', () => {
-  it.each(['end2end', 'head'] as const)('tiny config, %s: losses and every parameter gradient within 1e-3', async (mode) => {
-    const rcnn = build('configs/test/tiny.json');
+  // The bundled config (GN backbone, decoder, ASPP head, STL) with fewer RoIs so tfjs-cpu stays quick; the R50-FPN
+  // zoo config takes minutes on tfjs-cpu: scripts/ortrain-parity.ts.
+  it.each([
+    ['configs/test/tiny.json', 'end2end', {}],
+    ['configs/test/tiny.json', 'head', {}],
+    ['configs/densepose_rcnn_R_18_cpu_tiny.json', 'end2end', { roiBatchSize: 32, maxDensePoseRois: 2 }],
+  ] as const)('%s, %s: losses and every parameter gradient within 1e-3, one SGD step within 1e-4', async (config, mode, extra) => {
+    const rcnn = build(config);
     rcnn.model.train();
-    const ref = tfjsGradients(rcnn, mode);
-    const trainer = new OnnxRcnnTrainer(rcnn, { mode, seed: 3 }, { threads: 1 });
+    const options: RcnnTrainOptions = { mode, seed: 3, ...extra };
+    const ref = tfjsGradients(rcnn, options);
+    const trainer = new OnnxRcnnTrainer(rcnn, options, { threads: 1 });
     const got = await trainer.gradients(batch, 0);
     await trainer.dispose();
     expect(Object.keys(got.losses).sort()).toEqual(Object.keys(ref.losses).sort());
     for (const [k, v] of Object.entries(ref.losses)) expect(Math.abs(got.losses[k]! - v), k).toBeLessThan(1e-4 * Math.max(1, Math.abs(v)));
     expect([...got.grads.keys()].sort()).toEqual([...ref.grads.keys()].sort());
-    const worst: [string, number][] = [...ref.grads].map(([n, g]) => [n, relError(got.grads.get(n)!, g)]);
-    worst.sort((a, b) => b[1] - a[1]);
+    const errors: [string, number][] = [...ref.grads].map(([n, g]) => [n, relError(got.grads.get(n)!, g)]);
+    // ASPP's image-pooling branch normalises a 1×1 map with GroupNorm(32) over 64 channels: 2 values per group,
+    // so its output is ±1 whatever the input and the 1×1 conv before it gets a gradient ~160× below the median
+    // tensor's, made of both engines' fp32 cancellation (measured 7e-3 relative; every other tensor ≤ 5e-6).
+    const illConditioned = (n: string) => n.endsWith('aspp.convs.4.1.weight');
+    const worst = errors.filter(([n]) => !illConditioned(n)).sort((a, b) => b[1] - a[1]);
     expect(worst[0]![1], worst[0]![0]).toBeLessThan(1e-3);
+    for (const [n, e] of errors.filter(([k]) => illConditioned(k))) expect(e, n).toBeLessThan(2e-2);
 
     // One SGD step from each engine's gradients gives the same weights.
     const before = new Map(rcnn.model.namedParameters().map(([n, p]) => [n, p.variable.dataSync().slice() as Float32Array]));

@@ -37,6 +37,8 @@ export interface GraphIO {
   type: OnnxElemType;
   /** Symbolic names for the dynamic dims (same length as dims), so shared axes share a name. */
   dimNames?: readonly string[];
+  /** The rank is not known either (`dims` ignored): no shape is declared. */
+  shapeUnknown?: boolean;
 }
 
 /**
@@ -189,7 +191,7 @@ function encodeIO(io: GraphIO): onnxProto.onnx.IValueInfoProto {
     type: {
       tensorType: {
         elemType: ELEM[io.type],
-        shape: { dim: io.dims.map((d, i) => (d >= 0 ? { dimValue: d } : { dimParam: io.dimNames?.[i] ?? `${io.name}_dim${i}` })) },
+        shape: io.shapeUnknown ? null : { dim: io.dims.map((d, i) => (d >= 0 ? { dimValue: d } : { dimParam: io.dimNames?.[i] ?? `${io.name}_dim${i}` })) },
       },
     },
   };

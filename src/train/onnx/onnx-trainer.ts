@@ -14,7 +14,7 @@ import type { DensePoseRois, RcnnTrainOptions } from '../rcnn-trainable.ts';
 import { groundTruthDensePoseRois, selectDensePoseRois, xyxy } from '../rcnn-trainable.ts';
 import { Rng } from '../random.ts';
 import type { TrainSample } from '../sample.ts';
-import { buildTrainStages, pooledMapNames, rpnInputNames, type TrainStages } from './stages.ts';
+import { buildTrainStages, pooledMapNames, rpnInputNames, type BodyActivations, type TrainStages } from './stages.ts';
 import { boxHeadTargets, DensePoseTargetBuilder, rpnLevelTargets } from './targets.ts';
 
 /** Losses and parameter gradients of one batch (by parameter name, our layouts). */
@@ -50,7 +50,8 @@ interface ImageState {
  * 2. host: anchor targets, proposals, RoI sampling, RoIAlign of box and DensePose RoIs (`roi-align.ts`);
  * 3. box head and DensePose head stages, all images' RoIs in one run: losses, parameter gradients, dL/d(pooled);
  * 4. host: RoIAlign backward into gradients of the pooled maps;
- * 5. body stage again (recomputing the forward) with the RPN losses and those gradients as seeds → body gradients.
+ * 5. body backward stage with the RPN losses and those gradients as seeds → body gradients; it reads the
+ *    activations step 1 saved (`activations: 'keep'`, the default) or runs the body forward again ('recompute').
  * Random choices follow `rcnnTrainable` call for call, so both engines see the same samples.
  */
 export class OnnxRcnnTrainer implements GradientTrainable {
@@ -62,6 +63,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
     private readonly rcnn: DensePoseRcnn,
     private readonly options: RcnnTrainOptions,
     private readonly sessionOptions: SessionOptions = {},
+    private readonly engine: { activations?: BodyActivations } = {},
   ) {
     this.module = rcnn.model;
   }
@@ -69,7 +71,7 @@ export class OnnxRcnnTrainer implements GradientTrainable {
   /** Build graphs and sessions (after weights are loaded: frozen parameters are baked in as constants). */
   private async open(): Promise<NonNullable<OnnxRcnnTrainer['sessions']>> {
     if (this.sessions) return this.sessions;
-    this.stages = buildTrainStages(this.rcnn, this.options.mode);
+    this.stages = buildTrainStages(this.rcnn, this.options.mode, this.engine.activations ?? 'keep');
     // Parked (not spinning) intra-op threads unless asked: a step is thousands of short kernels, and spinning
     // threads starve everything else on a shared machine.
     const open = (s: TrainStages['body']) => StageSession.create(s, { spinning: false, ...this.sessionOptions });
@@ -281,13 +283,15 @@ export class OnnxRcnnTrainer implements GradientTrainable {
       });
     }
 
-    // 5: body backward per image (forward recomputed inside the graph).
+    // 5: body backward per image (from the saved activations, or recomputing the forward inside the graph).
     for (let i = 0; i < states.length; i++) {
       const st = states[i]!;
       const feeds: Record<string, OnnxTensor> = { image: st.image, ...st.rpnFeeds };
+      for (const name of sessions.body.stage.savedNames ?? []) feeds[name] = st.maps[name]!;
       for (const [m, g] of seeds[i]!) feeds[`${SEED_PREFIX}${m}`] = { data: g, shape: st.maps[m]!.shape };
       const out = await time('ort_body_backward', () => sessions.bodyGrad.run(feeds, paramFeeds));
       accumulate(out);
+      st.maps = {};
     }
     return { losses, grads, timings };
   }

@@ -1,7 +1,7 @@
 import { FPN_LEVELS } from '../../model/backbone/fpn.ts';
 import type { DensePoseRcnn } from '../../model/densepose-rcnn.ts';
 import { LossOps } from '../../runtime/onnx/autodiff/loss-ops.ts';
-import { buildTrainStage, type TrainStage } from '../../runtime/onnx/autodiff/train-graph.ts';
+import { buildSplitTrainStage, buildTrainStage, type TrainStage, type TrainStageSpec } from '../../runtime/onnx/autodiff/train-graph.ts';
 import type { OnnxValue } from '../../runtime/onnx/onnx-executor.ts';
 
 /** Mode of the staged step: as `RcnnTrainOptions.mode`. */
@@ -18,11 +18,18 @@ export const rpnInputNames = (level: string) => ({
   locWeight: `rpn_loc_w_${level}`,
 });
 
+/**
+ * How the body's backward gets the forward activations it needs: `keep` — the forward stage outputs them and
+ * the backward stage takes them as inputs; `recompute` — the backward stage runs the body forward again.
+ */
+export const BODY_ACTIVATIONS = ['keep', 'recompute'] as const;
+export type BodyActivations = (typeof BODY_ACTIVATIONS)[number];
+
 /** The four graphs of a staged training step (see `OnnxRcnnTrainer`). */
 export interface TrainStages {
-  /** Forward only: `image` → FPN maps, RPN outputs (end2end), decoder map. */
+  /** Forward: `image` → FPN maps, RPN outputs (end2end), decoder map (+ the saved activations with `keep`). */
   body: TrainStage;
-  /** Body forward again + RPN losses + seeds from the heads → parameter gradients. */
+  /** RPN losses + seeds from the heads (+ saved activations, or the forward again) → parameter gradients. */
   bodyGrad: TrainStage;
   /** Box head: `pooled` `[R,r,r,C]` + targets → losses, gradients, dL/d(pooled). Null in head mode. */
   boxHead: TrainStage | null;
@@ -39,14 +46,14 @@ export function pooledMapNames(rcnn: DensePoseRcnn, mode: StagedMode): { box: re
  * Emit the training stages of a DensePose R-CNN from its one model definition (the same forward the
  * inference export traces), with losses as LossOps over host-made dense targets.
  */
-export function buildTrainStages(rcnn: DensePoseRcnn, mode: StagedMode): TrainStages {
+export function buildTrainStages(rcnn: DensePoseRcnn, mode: StagedMode, activations: BodyActivations = 'keep'): TrainStages {
   const { model, densepose } = rcnn;
   const maps = pooledMapNames(rcnn, mode);
   const seededNames = [...new Set([...maps.box, ...maps.densePose])];
   const numAnchors = model.proposal_generator.options.aspectRatios.length;
 
-  const body = (withGrad: boolean): TrainStage =>
-    buildTrainStage({
+  // withGrad: losses and seeds (the gradient graph); withOutputs: the RPN outputs the host samples from.
+  const body = (withGrad: boolean, withOutputs: boolean): TrainStageSpec => ({
       root: model,
       inputs: [{ name: 'image', shape: [1, -1, -1, 3] }],
       gradients: withGrad,
@@ -77,7 +84,8 @@ export function buildTrainStages(rcnn: DensePoseRcnn, mode: StagedMode): TrainSt
             });
             losses.loss_rpn_cls = cls.reduce((a, b) => ops.add(a, b));
             losses.loss_rpn_loc = loc.reduce((a, b) => ops.add(a, b));
-          } else {
+          }
+          if (withOutputs) {
             FPN_LEVELS.forEach((l, i) => {
               outputs[`rpn_logits_${l.slice(1)}`] = head.logits[i]!;
               outputs[`rpn_deltas_${l.slice(1)}`] = head.deltas[i]!;
@@ -85,9 +93,16 @@ export function buildTrainStages(rcnn: DensePoseRcnn, mode: StagedMode): TrainSt
           }
         }
         if (!withGrad) return { outputs: { ...outputs, ...Object.fromEntries(seededNames.map((n) => [n, named[n]!])) } };
-        return { losses, seeded: Object.fromEntries(seededNames.map((n) => [n, named[n]!])) };
+        return { losses, outputs, seeded: Object.fromEntries(seededNames.map((n) => [n, named[n]!])) };
       },
     });
+  let bodyStages: { body: TrainStage; bodyGrad: TrainStage };
+  if (activations === 'keep') {
+    const split = buildSplitTrainStage(body(true, true));
+    bodyStages = { body: split.forward, bodyGrad: split.backward };
+  } else {
+    bodyStages = { body: buildTrainStage(body(false, true)), bodyGrad: buildTrainStage(body(true, false)) };
+  }
 
   const rh = model.roi_heads;
   const r = rh.options.poolerResolution;
@@ -155,5 +170,5 @@ export function buildTrainStages(rcnn: DensePoseRcnn, mode: StagedMode): TrainSt
     },
   });
 
-  return { body: body(false), bodyGrad: body(true), boxHead, densePose };
+  return { ...bodyStages, boxHead, densePose };
 }

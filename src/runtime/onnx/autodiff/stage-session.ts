@@ -11,7 +11,7 @@ export interface StageRunResult {
   grads: Map<string, Float32Array>;
   /** Stage input name → gradient (NHWC). */
   inputGrads: Map<string, OnnxTensor>;
-  /** Seeded and plain outputs by name. */
+  /** Seeded and plain outputs by name (and saved values of a keep-activations forward). */
   outputs: Record<string, OnnxTensor>;
 }
 
@@ -64,7 +64,7 @@ export class StageSession {
     const inputGrads = new Map<string, OnnxTensor>();
     for (const [i, o] of this.stage.inputGradientOutputs) inputGrads.set(i, out[o]!);
     const outputs: Record<string, OnnxTensor> = {};
-    for (const n of [...this.stage.seededNames, ...this.stage.outputNames]) outputs[n] = out[n]!;
+    for (const n of [...this.stage.seededNames, ...this.stage.outputNames, ...(this.stage.savedNames ?? [])]) outputs[n] = out[n]!;
     return { losses, grads, inputGrads, outputs };
   }
 

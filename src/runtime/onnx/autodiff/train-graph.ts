@@ -4,6 +4,7 @@ import type { OnnxInputSpec } from '../export.ts';
 import type { OnnxElemType } from '../graph.ts';
 import { OnnxExecutor, type OnnxValue, type ParameterInput } from '../onnx-executor.ts';
 import { addGradientsReport } from './reverse.ts';
+import { splitForwardBackward } from './split.ts';
 
 /** Prefix of the graph outputs holding parameter gradients: `grad.<parameter name>` (our layout, e.g. HWIO). */
 export const GRAD_PREFIX = 'grad.';
@@ -56,6 +57,16 @@ export interface TrainStage {
   /** Seeded output names (their seeds are `seed.<name>` inputs). */
   seededNames: readonly string[];
   outputNames: readonly string[];
+  /** Keep-activations: forward values the forward stage outputs and the backward stage takes as inputs. */
+  savedNames?: readonly string[];
+}
+
+/** A training stage cut in two (`buildSplitTrainStage`): the forward saves what the backward reads. */
+export interface SplitTrainStage {
+  /** Stage inputs → seeded and plain outputs + saved values; no losses, no gradients. */
+  forward: TrainStage;
+  /** Saved values + host inputs + seeds → losses and gradients (no forward op run again). */
+  backward: TrainStage;
 }
 
 /**
@@ -64,6 +75,34 @@ export interface TrainStage {
  * gradients in one session run. Shapes stay dynamic wherever the inputs are.
  */
 export function buildTrainStage(spec: TrainStageSpec): TrainStage {
+  const t = emitTrainGraph(spec);
+  return { ...t.stage, bytes: t.ex.graph.toModelBytes({ docString: spec.docString ?? 'training stage: forward + losses + gradients' }) };
+}
+
+/**
+ * {@link buildTrainStage} as two graphs (keep-activations): the forward outputs every forward value the
+ * gradients read, and the backward takes them as inputs instead of running the forward again.
+ */
+export function buildSplitTrainStage(spec: TrainStageSpec): SplitTrainStage {
+  const { ex, stage, forwardCount } = emitTrainGraph({ ...spec, gradients: true });
+  const g = ex.graph;
+  const hostVisible = new Set([...stage.seededNames, ...stage.outputNames]);
+  const forwardInputs = new Set([...spec.inputs.map((i) => i.name), ...stage.parameterInputs.keys()]);
+  const split = splitForwardBackward(g, {
+    forwardCount,
+    forwardInputs,
+    forwardOutputs: g.outputs.filter((o) => hostVisible.has(o.name)),
+    backwardOutputs: g.outputs.filter((o) => !hostVisible.has(o.name)),
+    docString: spec.docString,
+  });
+  return {
+    forward: { ...stage, bytes: split.forward.bytes, lossNames: [], gradientOutputs: new Map(), inputGradientOutputs: new Map(), savedNames: split.saved },
+    backward: { ...stage, bytes: split.backward.bytes, seededNames: [], outputNames: [] },
+  };
+}
+
+/** The graph of a training stage (forward, losses, gradients) before serialization. */
+function emitTrainGraph(spec: TrainStageSpec): { ex: OnnxExecutor; stage: Omit<TrainStage, 'bytes'>; forwardCount: number } {
   const ex = new OnnxExecutor(spec.root, { trainableInputs: true, foldBatchNorm: false });
   const g = ex.graph;
   const inputs = spec.inputs.map((s) => ex.input(s.name, s.shape, s.layout ?? 'NHWC'));
@@ -100,6 +139,7 @@ export function buildTrainStage(spec: TrainStageSpec): TrainStage {
   }
   const gradientOutputs = new Map<string, string>();
   const inputGradientOutputs = new Map<string, string>();
+  const forwardCount = g.nodes.length;
   if (spec.gradients ?? true) {
     const { grads, reached } = addGradientsReport(g, { losses: losses.map(([, v]) => v), seeds, wrt: [...params, ...inputGrads] });
     const emit = (wrt: string, into: Map<string, string>) => {
@@ -112,12 +152,8 @@ export function buildTrainStage(spec: TrainStageSpec): TrainStage {
     for (const i of inputGrads) emit(i, inputGradientOutputs);
   }
   return {
-    bytes: g.toModelBytes({ docString: spec.docString ?? 'training stage: forward + losses + gradients' }),
-    parameterInputs: ex.parameterInputs,
-    lossNames: losses.map(([n]) => n),
-    gradientOutputs,
-    inputGradientOutputs,
-    seededNames,
-    outputNames,
+    ex,
+    forwardCount,
+    stage: { parameterInputs: ex.parameterInputs, lossNames: losses.map(([n]) => n), gradientOutputs, inputGradientOutputs, seededNames, outputNames },
   };
 }
