@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { join, dirname } from 'node:path';
 
 /** Benchmarks by name; each module exports `run(args)` and prints its table with ratios against a baseline from the same run. */
-export const BENCHES = ['ops', 'synth', 'eval', 'detector', 'heads', 'train', 'infer', 'onnx', 'checkpoint', 'load'] as const;
+export const BENCHES = ['ops', 'synth', 'eval', 'detector', 'heads', 'train', 'infer', 'onnx', 'checkpoint', 'load', 'tfjs-memory'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
