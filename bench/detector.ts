@@ -1,22 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { FPN_LEVELS, type FpnFeatures } from '../src/model/backbone/fpn.ts';
-import { fromConfig } from '../src/model/config.ts';
-import { buildModel, type GeneralizedRcnn } from '../src/model/detector.ts';
-import { OnnxDetector } from '../src/model/onnx-detector.ts';
+import { createDensePose, type InferBackend } from '../src/infer/densepose.ts';
+import { StepTimes } from '../src/infer/profile.ts';
+import { buildDensePoseRcnn, loadDensePoseRcnnConfig } from '../src/model/densepose-rcnn.ts';
 import { roiAlign, roiAlignOps } from '../src/model/roi-align-tf.ts';
 import { initBackend } from '../src/runtime/backend.ts';
-import { TfExecutor } from '../src/runtime/tf-executor.ts';
 import { pythonWithTorch } from './python.ts';
 
 /**
- * Person detector timings at 800×1067 (padded 800×1088), random weights, median of N after a warm-up:
- * backbone+FPN and the full detector (RPN proposals, RoIAlign, box head, NMS) for R18 and R50 on
- * tfjs-wasm and ONNX Runtime (CPU), plus torchvision's Faster R-CNN on PyTorch when `python3 -c
- * "import torch, torchvision"` works (the detectron2 peer's stand-in: same ResNet-FPN/RPN/RoI design).
+ * Person detector timings at 800×1067 (padded 800×1088), random weights, median of N after a warm-up,
+ * through the one pipeline (`createDensePose(...).detect` on the built model, tfjs-wasm and ONNX Runtime CPU):
+ * the body stage (backbone+FPN+RPN head, from the step profile) and the full detector (preprocessing, RPN
+ * proposals, RoIAlign, box head, NMS) for R18 and R50, plus torchvision's Faster R-CNN on PyTorch when
+ * `python3 -c "import torch, torchvision"` works (the detectron2 peer's stand-in: same ResNet-FPN/RPN/RoI design).
  * Also RoIAlign: typed-array kernel vs tfjs-ops variant, forward and forward+backward.
  * Args: `--models r18,r50` `--runs 3` `--size 800x1067` `--skip-tfjs` `--skip-roi`.
  */
@@ -25,47 +23,35 @@ export async function run(args: string[]): Promise<void> {
   const backend = await initBackend({ backend: 'wasm' });
   const hp = Math.ceil(opt.h / 32) * 32;
   const wp = Math.ceil(opt.w / 32) * 32;
-  console.log(`image ${opt.h}×${opt.w} (padded ${hp}×${wp}), median of ${opt.runs} after 1 warm-up; ${availableParallelism()} cores visible; tfjs ${backend.backend} ${backend.threads} thread(s) simd ${String(backend.simd)}`);
+  console.log(`image ${opt.h}×${opt.w} (padded ${hp}×${wp}), median of ${opt.runs} after 1 warm-up; ${availableParallelism()} cores visible; tfjs ${backend.backend} ${backend.threads} thread(s) simd ${String(backend.simd)}; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   const torch = opt.models.map((m) => torchTimes(m, opt));
   const rows: string[][] = [['model', 'stage', 'tfjs-wasm ms', 'ORT ms', 'PyTorch ms', 'wasm / ORT', 'PyTorch / ORT']];
+  // a random RGB image at the model-input size (no resize: minSize = its short side)
+  const image = { width: opt.w, height: opt.h, data: Uint8Array.from({ length: opt.w * opt.h * 3 }, (_, i) => (i * 2654435761) >>> 24) };
   for (const [i, name] of opt.models.entries()) {
-    const model = buildModel(fromConfig(JSON.parse(readFileSync(new URL(`../configs/densepose_rcnn_${name === 'r18' ? 'R_18' : 'R_50'}_FPN_s1x.json`, import.meta.url), 'utf8'))));
-    const input = tf.tidy(() => tf.randomNormal([1, hp, wp, 3], 0, 40, 'float32', 7).dataSync() as Float32Array);
-    const size: [number, number] = [opt.h, opt.w];
-    let wasmBody = NaN;
-    let wasmFull = NaN;
-    if (!opt.skipTfjs) {
-      const ex = new TfExecutor();
-      wasmBody = await median(opt.runs, () => {
-        tf.tidy(() => {
-          const f = model.backbone.forward(ex, tf.tensor4d(input, [1, hp, wp, 3])) as FpnFeatures<tf.Tensor>;
-          for (const l of FPN_LEVELS) f[l].dataSync();
+    const rcnn = buildDensePoseRcnn(loadDensePoseRcnnConfig(`configs/densepose_rcnn_${name === 'r18' ? 'R_18' : 'R_50'}_FPN_s1x.json`));
+    const time = async (engine: InferBackend): Promise<{ body: number; full: number }> => {
+      const dp = await createDensePose({ model: rcnn, backend: engine, minSize: Math.min(opt.h, opt.w), maxSize: Math.max(opt.h, opt.w, 1333), preprocess: 'float' });
+      try {
+        const steps = new StepTimes();
+        const full = await median(opt.runs, async () => {
+          await dp.detect([image], { profile: steps });
         });
-      });
-      wasmFull = await median(opt.runs, () => detectTf(model, input, hp, wp, size));
-    }
-    const ort = await OnnxDetector.create(model);
-    const ortBody = await median(opt.runs, async () => {
-      await ort.runBody(input, [hp, wp]);
-    });
-    const ortFull = await median(opt.runs, async () => {
-      await ort.detect(input, [hp, wp], size);
-    });
-    await ort.dispose();
-    model.dispose();
+        return { body: steps.steps.get('stage body')!.ms / (opt.runs + 1), full };
+      } finally {
+        await dp.dispose();
+      }
+    };
+    const wasm = opt.skipTfjs ? { body: NaN, full: NaN } : await time('tfjs');
+    const ort = await time('onnx');
+    rcnn.model.dispose();
     const t = torch[i]!;
-    rows.push([name.toUpperCase() + '-FPN', 'backbone+FPN', fmt(wasmBody), fmt(ortBody), fmt(t?.body ?? NaN), fmt(wasmBody / ortBody, 2), fmt((t?.body ?? NaN) / ortBody, 2)]);
-    rows.push([name.toUpperCase() + '-FPN', 'full detector', fmt(wasmFull), fmt(ortFull), fmt(t?.full ?? NaN), fmt(wasmFull / ortFull, 2), fmt((t?.full ?? NaN) / ortFull, 2)]);
+    rows.push([name.toUpperCase() + '-FPN', 'body (backbone+FPN+RPN head)', fmt(wasm.body), fmt(ort.body), fmt(t?.body ?? NaN), fmt(wasm.body / ort.body, 2), fmt((t?.body ?? NaN) / ort.body, 2)]);
+    rows.push([name.toUpperCase() + '-FPN', 'full detector', fmt(wasm.full), fmt(ort.full), fmt(t?.full ?? NaN), fmt(wasm.full / ort.full, 2), fmt((t?.full ?? NaN) / ort.full, 2)]);
   }
   printTable(rows);
   if (torch.every((t) => t === undefined)) console.log('PyTorch: not measured (python3 with torch + torchvision not found)');
   if (!opt.skipRoi) await roiBench(opt.runs);
-}
-
-function detectTf(model: GeneralizedRcnn, input: Float32Array, hp: number, wp: number, size: [number, number]): void {
-  const x = tf.tensor4d(input, [1, hp, wp, 3]);
-  const out = model.detect(x, size);
-  tf.dispose([x, ...Object.values(out.features)]);
 }
 
 /** RoIAlign on an FPN-like p2 map: typed arrays + customGrad vs tfjs gather ops, forward and with gradient. */

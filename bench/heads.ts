@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { DensePoseBranch } from '../src/model/densepose/branch.ts';
 import { type DensePoseHeadConfig, densePoseConfigFromJson, resolveDensePoseConfig } from '../src/model/densepose/config.ts';
 import { densePoseFlops } from '../src/model/densepose/flops.ts';
-import { exportDensePoseOnnx } from '../src/model/densepose/onnx.ts';
+import { exportStage } from '../src/infer/export-stages.ts';
+import { densePoseStage } from '../src/infer/stages.ts';
 import { initBackend } from '../src/runtime/backend.ts';
 import { createSession } from '../src/runtime/onnx/session.ts';
 import { TfExecutor } from '../src/runtime/tf-executor.ts';
@@ -48,7 +49,7 @@ export async function run(args: string[]): Promise<void> {
     await timeTf();
     const tfTimes: number[] = [];
     for (let r = 0; r < reps; r++) tfTimes.push(await timeTf());
-    const session = await createSession(exportDensePoseOnnx(branch).head);
+    const session = await createSession(exportStage(branch, densePoseStage(branch)));
     const feed = { pooled: { data: x.dataSync() as Float32Array, shape: x.shape } };
     await session.run(feed);
     const ortTimes: number[] = [];

@@ -10,7 +10,7 @@ import type { ExecutionProvider, SessionOptions } from '../runtime/onnx/session.
 import { readImage, type RawImageInput } from './image-io.ts';
 import { cachedModelDir } from './model-cache.ts';
 import { isModelDir, openModelDir } from './model-dir.ts';
-import { DensePosePipeline, type DetectedBatch, type PipelineOptions, type StageRunner } from './pipeline.ts';
+import { type DensePoseCharts, DensePosePipeline, type DetectedBatch, type PipelineOptions, type ScoredBoxes, type StageRunner } from './pipeline.ts';
 import type { PreprocessMode } from './preprocess.ts';
 import type { StepProfile } from './profile.ts';
 import type { StageName } from './stage-names.ts';
@@ -88,6 +88,16 @@ export interface EstimateOptions {
   maxPeople?: number;
   /** Receives the wall time of every pipeline step (`bench infer --profile`). @default none */
   profile?: StepProfile;
+  /** Short side for this call (test-time scales). @default the load-time minSize */
+  minSize?: number;
+  /** Long-side limit for this call. @default the load-time maxSize */
+  maxSize?: number;
+}
+
+/** Per-call options of {@link DensePose.densepose} and {@link DensePose.densePoseCharts}. */
+export interface HeadOptions {
+  /** Boxes per DensePose head run (bounds the memory of its outputs). @default 128 */
+  headBatch?: number;
 }
 
 /** An image: a file path, encoded bytes (jpeg, png, …), or raw pixels `[height, width, channels]` (1, 3 or 4 channels). */
@@ -112,7 +122,12 @@ export interface DensePose {
    */
   detect(images: readonly ImageInput[], options?: EstimateOptions): Promise<DetectedBatch>;
   /** The DensePose head on `boxes[n]` (`[K,4]` xyxy in image n's pixels, with scores) of a detected batch. */
-  densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[]): Promise<DensePosePerson[][]>;
+  densepose(detected: DetectedBatch, boxes: readonly ScoredBoxes[], options?: HeadOptions): Promise<DensePosePerson[][]>;
+  /**
+   * The DensePose head's raw outputs on `boxes` (as {@link densepose}, before they are resampled to the
+   * boxes), one entry per head run: what test-time augmentation averages across views.
+   */
+  densePoseCharts(detected: DetectedBatch, boxes: readonly ScoredBoxes[], options?: HeadOptions): Promise<DensePoseCharts[]>;
   dispose(): Promise<void>;
 }
 
@@ -242,8 +257,8 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     preprocess: options.preprocess ?? defaults.preprocess,
   };
   const callOptions = (o: EstimateOptions) => ({
-    ...(loadTime.minSize !== undefined ? { minSize: loadTime.minSize } : {}),
-    ...(loadTime.maxSize !== undefined ? { maxSize: loadTime.maxSize } : {}),
+    ...((o.minSize ?? loadTime.minSize) !== undefined ? { minSize: o.minSize ?? loadTime.minSize } : {}),
+    ...((o.maxSize ?? loadTime.maxSize) !== undefined ? { maxSize: o.maxSize ?? loadTime.maxSize } : {}),
     scoreThreshold: o.scoreThreshold ?? loadTime.scoreThreshold,
     preprocess: loadTime.preprocess,
     ...(o.maxPeople !== undefined ? { maxPeople: o.maxPeople } : {}),
@@ -286,11 +301,15 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
     async detect(inputs, o = {}) {
       live('detect');
       if (inputs.length === 0 || inputs.length > batchSize) throw new DensePoseError('BAD_INPUT', `detect: takes 1 to batchSize (${batchSize}) images, got ${inputs.length}`);
-      return pipeline.detect(await Promise.all(inputs.map((x) => readImage(x))), callOptions(o));
+      return pipeline.detect(await Promise.all(inputs.map((x) => readImage(x))), { ...callOptions(o), ...(o.profile ? { profile: o.profile } : {}) });
     },
-    async densepose(detected, boxes) {
+    async densepose(detected, boxes, o = {}) {
       live('densepose');
-      return pipeline.densepose(detected, boxes);
+      return pipeline.densepose(detected, boxes, o);
+    },
+    async densePoseCharts(detected, boxes, o = {}) {
+      live('densePoseCharts');
+      return pipeline.densePoseCharts(detected, boxes, o);
     },
     async dispose() {
       if (disposed) return;

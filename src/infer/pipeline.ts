@@ -2,13 +2,14 @@
 // body+RPN → TS proposals → box RoIAlign → box head → NMS → DensePose RoIAlign → DensePose head
 // → chart post-processing. No Node-only imports.
 import { DensePoseError } from '../errors.ts';
-import { chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
+import { type ChartArrays, chartOutputsToResults, prepareBoxes } from '../model/densepose/postprocess.ts';
 import { roiAlignMultiLevelArrays } from '../model/roi-align.ts';
 import { boxInference, type Detections } from '../model/roi-heads/box-inference.ts';
 import { poolDensePoseRois, runDensePoseHeadBatched } from './densepose-stage.ts';
 import { type PixelImage, type PrepareOptions, prepareBatch } from './preprocess.ts';
 import { type StepProfile, timed, timedAsync } from './profile.ts';
-import { AnchorCache, proposeBoxes } from './proposals.ts';
+import { AnchorCache } from '../model/rpn/anchors.ts';
+import { proposeBoxes } from './proposals.ts';
 import type { PipelineSpec } from './spec.ts';
 import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, type StageName } from './stage-names.ts';
 import { makePerson } from './person.ts';
@@ -57,6 +58,26 @@ export interface DetectedBatch {
   sizes: [number, number][];
   /** NHWC maps `[N,H_l,W_l,C]` the DensePose head pools from (the decoder's stride-4 map, or p2..p5). */
   maps: StageTensor[];
+}
+
+/** Boxes `[K,4]` xyxy in an image's pixels and their scores `[K]`. */
+export interface ScoredBoxes {
+  boxes: Float32Array;
+  scores: Float32Array;
+}
+
+/** Which box a row of a head run's outputs is: image in the batch, index in that image's box set, the box (clipped, image pixels), its score. */
+export interface ChartRoi {
+  image: number;
+  index: number;
+  box: Float32Array;
+  score: number;
+}
+
+/** One DensePose head run: predictor outputs `[K,Hout,Wout,·]` NHWC (row k = `rois[k]`). */
+export interface DensePoseCharts {
+  arrays: ChartArrays;
+  rois: ChartRoi[];
 }
 
 /** A pipeline bound to a model's spec and stage runner; reusable across calls (anchors cached). */
@@ -162,14 +183,41 @@ export class DensePosePipeline {
    * (`boxes[n]`: `[K,4]` xyxy in image `n`'s pixels, with their scores), batched over all boxes of the
    * batch, `headBatch` boxes per head run. Boxes are clipped to the image; empty ones are dropped.
    */
-  async densepose(detected: DetectedBatch, boxes: readonly { boxes: Float32Array; scores: Float32Array }[], options: Pick<PipelineOptions, 'headBatch' | 'profile'> = {}): Promise<DensePosePerson[][]> {
+  async densepose(detected: DetectedBatch, boxes: readonly ScoredBoxes[], options: Pick<PipelineOptions, 'headBatch' | 'profile'> = {}): Promise<DensePosePerson[][]> {
+    const prof = options.profile;
+    const people: DensePosePerson[][] = boxes.map(() => []);
+    for await (const { arrays, rois } of this.chartChunks(detected, boxes, options)) {
+      const imageBoxes = new Float32Array(4 * rois.length);
+      rois.forEach((roi, j) => imageBoxes.set(roi.box, 4 * j));
+      timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, imageBoxes)).forEach((densepose, j) => {
+        const roi = rois[j]!;
+        const [x1, y1, x2, y2] = roi.box;
+        people[roi.image]!.push(makePerson([x1!, y1!, x2! - x1!, y2! - y1!], roi.score, densepose));
+      });
+    }
+    return people;
+  }
+
+  /**
+   * The DensePose head's raw chart outputs on given boxes (as {@link densepose}, before resampling to the
+   * boxes): one entry per head run, its `[K,Hout,Wout,·]` arrays and which box each row is. What
+   * test-time augmentation fuses (distillation averages the views' probabilities before deciding parts).
+   */
+  async densePoseCharts(detected: DetectedBatch, boxes: readonly ScoredBoxes[], options: Pick<PipelineOptions, 'headBatch' | 'profile'> = {}): Promise<DensePoseCharts[]> {
+    const out: DensePoseCharts[] = [];
+    for await (const chunk of this.chartChunks(detected, boxes, options)) out.push(chunk);
+    return out;
+  }
+
+  /** Pool and run the head `headBatch` boxes at a time, yielding each run's outputs (so callers can free them as they go). */
+  private async *chartChunks(detected: DetectedBatch, boxes: readonly ScoredBoxes[], options: Pick<PipelineOptions, 'headBatch' | 'profile'>): AsyncGenerator<DensePoseCharts> {
     const headBatch = options.headBatch ?? 128;
     const prof = options.profile;
     if (!(Number.isInteger(headBatch) && headBatch > 0)) throw new DensePoseError('BAD_OPTION', `headBatch must be a positive integer, got ${headBatch}`);
     if (boxes.length !== detected.detections.length) throw new DensePoseError('SHAPE_MISMATCH', `densepose: ${boxes.length} box sets for ${detected.detections.length} images`);
     const dp = this.spec.densepose;
     const [ph, pw] = dp.poolerResolution;
-    const jobs: { image: number; modelBox: Float32Array; box: Float32Array; score: number }[] = [];
+    const jobs: (ChartRoi & { modelBox: Float32Array })[] = [];
     boxes.forEach((set, n) => {
       const [sy, sx] = detected.scales[n]!;
       const [h, w] = detected.sizes[n]!;
@@ -183,23 +231,16 @@ export class DensePosePipeline {
       const kept = prepareBoxes(inModel, [h, w]);
       for (let j = 0; j < kept.index.length; j++) {
         const mb = kept.boxes.subarray(4 * j, 4 * j + 4);
-        jobs.push({ image: n, modelBox: mb, box: Float32Array.of(mb[0]! / sx, mb[1]! / sy, mb[2]! / sx, mb[3]! / sy), score: set.scores[kept.index[j]!]! });
+        const index = kept.index[j]!;
+        jobs.push({ image: n, index, modelBox: mb, box: Float32Array.of(mb[0]! / sx, mb[1]! / sy, mb[2]! / sx, mb[3]! / sy), score: set.scores[index]! });
       }
     });
-    const people: DensePosePerson[][] = boxes.map(() => []);
     for (let start = 0; start < jobs.length; start += headBatch) {
       const chunk = jobs.slice(start, start + headBatch);
       const input = timed(prof, 'DensePose RoIAlign', () => poolDensePoseRois(dp, (n) => detected.maps.map((t) => imageSlice(t, n)), chunk));
       const arrays = await timedAsync(prof, 'stage densepose', () => runDensePoseHeadBatched(this.runner, { data: input, shape: [chunk.length, ph, pw, dp.channels] }, dp));
-      const imageBoxes = new Float32Array(4 * chunk.length);
-      chunk.forEach((job, j) => imageBoxes.set(job.box, 4 * j));
-      timed(prof, 'chart post-processing', () => chartOutputsToResults(arrays, imageBoxes)).forEach((densepose, j) => {
-        const job = chunk[j]!;
-        const [x1, y1, x2, y2] = job.box;
-        people[job.image]!.push(makePerson([x1!, y1!, x2! - x1!, y2! - y1!], job.score, densepose));
-      });
+      yield { arrays, rois: chunk.map(({ image, index, box, score }) => ({ image, index, box, score })) };
     }
-    return people;
   }
 
   async dispose(): Promise<void> {

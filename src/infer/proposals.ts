@@ -1,23 +1,8 @@
 // detectron2's `find_top_rpn_proposals` for one image from the body stage's outputs, driven by the
 // JSON spec instead of the `Rpn` module (so no tfjs parameters are needed to run it).
-import { cellAnchors, gridAnchors } from '../model/rpn/anchors.ts';
+import type { AnchorCache } from '../model/rpn/anchors.ts';
 import { selectProposals, type Proposals } from '../model/rpn/select-proposals.ts';
 import type { PipelineSpec } from './spec.ts';
-
-/** Anchors per (level, map size), cached across calls of one pipeline. */
-export class AnchorCache {
-  private readonly cache = new Map<string, Float32Array>();
-  constructor(private readonly rpn: PipelineSpec['rpn']) {}
-  get(level: number, height: number, width: number): Float32Array {
-    const key = `${level}:${height}x${width}`;
-    let a = this.cache.get(key);
-    if (!a) {
-      a = gridAnchors(height, width, this.rpn.strides[level]!, cellAnchors(this.rpn.anchorSizes[level]!, this.rpn.aspectRatios), this.rpn.anchorOffset);
-      this.cache.set(key, a);
-    }
-    return a;
-  }
-}
 
 /**
  * Test-time proposals: per level top-k objectness, decode against the anchors, drop non-finite, clip to

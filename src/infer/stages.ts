@@ -3,6 +3,7 @@
 // forwards with the ONNX executor; the tfjs runner (tfjs-runner.ts) runs the same forwards on tfjs.
 // The dynamic work between stages (proposals, RoIAlign, NMS, chart post-processing) is pipeline.ts.
 import { CONFIDENCE_HEADS, confidenceHeadNames } from '../model/densepose/confidence.ts';
+import type { DensePoseBranch } from '../model/densepose/branch.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import type { Executor } from '../runtime/executor.ts';
 import { BODY_OUTPUTS, BOX_HEAD_OUTPUTS, DENSEPOSE_OUTPUTS, LEVELS, type StageName } from './stage-names.ts';
@@ -37,9 +38,6 @@ export function stageDefinitions(rcnn: DensePoseRcnn): Record<StageName, StageDe
   const decoder = densepose.decoder;
   const name = model.config.name ?? 'densepose';
   const r = model.roi_heads.options.poolerResolution;
-  const [ph, pw] = densepose.config.poolerResolution;
-  const dpChannels = decoder ? densepose.config.decoderNumClasses : densepose.config.inChannels;
-  const confidences = confidenceHeadNames(densepose.config.uvConfidence, densepose.config.segmConfidence);
   return {
     body: {
       name: 'body',
@@ -65,15 +63,27 @@ export function stageDefinitions(rcnn: DensePoseRcnn): Record<StageName, StageDe
         return [pred.scores, pred.deltas];
       },
     },
-    densepose: {
-      name: 'densepose',
-      doc: `${name}: DensePose head + chart predictor`,
-      inputs: [{ name: 'pooled', shape: [-1, ph, pw, dpChannels] }],
-      outputs: [...DENSEPOSE_OUTPUTS, ...confidences.map((n) => CONFIDENCE_HEADS[n])],
-      forward<T>(ex: Executor<T>, [x]: T[]): T[] {
-        const o = densepose.forwardHead(ex, x!);
-        return [o.coarseSegm, o.fineSegm, o.u, o.v, ...confidences.map((n) => o.confidences![n]!)];
-      },
+    densepose: densePoseStage(densepose, name),
+  };
+}
+
+/**
+ * The `densepose` stage of a DensePose branch: `pooled` `[K,h,w,C']` → `coarse_segm`, `fine_segm`, `u`, `v`
+ * `[K,Hout,Wout,·]`, then the branch's raw confidence maps. (Exported alone for head benchmarks and tests.)
+ */
+export function densePoseStage(densepose: DensePoseBranch, modelName = 'densepose'): StageDefinition {
+  const c = densepose.config;
+  const [ph, pw] = c.poolerResolution;
+  const channels = densepose.decoder ? c.decoderNumClasses : c.inChannels;
+  const confidences = confidenceHeadNames(c.uvConfidence, c.segmConfidence);
+  return {
+    name: 'densepose',
+    doc: `${modelName}: DensePose head + chart predictor`,
+    inputs: [{ name: 'pooled', shape: [-1, ph, pw, channels] }],
+    outputs: [...DENSEPOSE_OUTPUTS, ...confidences.map((n) => CONFIDENCE_HEADS[n])],
+    forward<T>(ex: Executor<T>, [x]: T[]): T[] {
+      const o = densepose.forwardHead(ex, x!);
+      return [o.coarseSegm, o.fineSegm, o.u, o.v, ...confidences.map((n) => o.confidences![n]!)];
     },
   };
 }

@@ -15,8 +15,9 @@ export type BackboneNorm = (typeof BACKBONE_NORMS)[number];
 /** `basic`: 7×7/2 conv + 3×3/2 max pool; `deep`: three 3×3 convs (SENet-154) + max pool. */
 export const STEM_KINDS = ['basic', 'deep'] as const;
 export type StemKind = (typeof STEM_KINDS)[number];
-export const STAGE_NAMES = ['res2', 'res3', 'res4', 'res5'] as const;
-export type StageName = (typeof STAGE_NAMES)[number];
+/** ResNet stages (detectron2's `res2`..`res5`); the inference pipeline's stages are `STAGES` of infer/stage-names.ts. */
+export const RESNET_STAGES = ['res2', 'res3', 'res4', 'res5'] as const;
+export type ResNetStage = (typeof RESNET_STAGES)[number];
 
 export interface ResNetOptions {
   /** Stage depths from {@link RESNET_DEPTHS}. 18/34 use BasicBlock, 50+ Bottleneck. @default 50 */

@@ -1,5 +1,5 @@
 import { flipDenseIuv } from '../data/dense-iuv.ts';
-import type { DensePosePoints, FlipSymmetry, PersonTarget } from './sample.ts';
+import type { FlipSymmetry, PersonDensePose, PersonTarget } from './sample.ts';
 
 /** Horizontal flip of an RGB `[H,W,3]` image, in place. */
 export function flipImageInPlace(rgb: Uint8Array, width: number, height: number): void {
@@ -29,7 +29,7 @@ export function flipPerson(p: PersonTarget, imageWidth: number, sym: FlipSymmetr
   if (!p.densepose) return { ...p, box };
   const d = p.densepose;
   const n = d.x.length;
-  const out: DensePosePoints = {
+  const out: PersonDensePose = {
     x: new Float32Array(n),
     y: Float32Array.from(d.y),
     i: new Uint8Array(n),

@@ -3,13 +3,11 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DensePoseError } from '../errors.ts';
 import type { Module, ArrayValue } from '../runtime/module.ts';
-import { assertFiniteTensors, LAYOUT_KEY, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
+import { assertFiniteTensors, LAYOUT_KEY, OPTIMIZER_STATE_PREFIX, OUR_LAYOUT, readSafetensors, tensorsToNdArrays, writeSafetensors } from '../runtime/checkpoint/index.ts';
 import { ensureDir, removeStaleTempFiles } from '../io.ts';
 import { writeFileAtomic } from '../runtime/checkpoint/atomic-write.ts';
-import type { Sgd } from './sgd.ts';
+import type { Optimizer } from './optimizer.ts';
 
-/** Prefix of optimiser state inside a training checkpoint; model tensors keep their own names. */
-const OPT_PREFIX = '__optimizer__.';
 const LAST = 'last_checkpoint';
 
 export interface TrainingState {
@@ -36,9 +34,9 @@ export class Checkpointer {
   }
 
   /** Save the state reached after `iteration` iterations. */
-  async save(iteration: number, model: Module, optimizer: Sgd, metadata: Record<string, string> = {}): Promise<string> {
+  async save(iteration: number, model: Module, optimizer: Optimizer, metadata: Record<string, string> = {}): Promise<string> {
     const tensors = new Map<string, tf.Tensor>(model.stateDict());
-    for (const [name, t] of optimizer.state()) tensors.set(OPT_PREFIX + name, t);
+    for (const [name, t] of optimizer.state()) tensors.set(OPTIMIZER_STATE_PREFIX + name, t);
     const arrays = await tensorsToNdArrays(tensors);
     const file = Checkpointer.fileName(iteration);
     const path = join(this.dir, file);
@@ -63,14 +61,14 @@ export class Checkpointer {
   }
 
   /** Restore model and optimiser from `path` (default: newest); returns the iteration to continue from. */
-  restore(model: Module, optimizer: Sgd, path = this.latest()): TrainingState {
+  restore(model: Module, optimizer: Optimizer, path = this.latest()): TrainingState {
     if (!path) throw new DensePoseError('NOT_FOUND', `no checkpoint to resume from`, { where: join(this.dir, LAST) });
     const { tensors, metadata } = readSafetensors(path);
     assertFiniteTensors(tensors, path);
     const modelState = new Map<string, ArrayValue>();
     const optState = new Map<string, tf.Tensor>();
     for (const [name, a] of tensors) {
-      if (name.startsWith(OPT_PREFIX)) optState.set(name.slice(OPT_PREFIX.length), tf.tensor(a.data as Float32Array, a.shape));
+      if (name.startsWith(OPTIMIZER_STATE_PREFIX)) optState.set(name.slice(OPTIMIZER_STATE_PREFIX.length), tf.tensor(a.data as Float32Array, a.shape));
       else modelState.set(name, { shape: a.shape, data: a.data as Float32Array });
     }
     model.loadStateDict(modelState, { strict: true, source: path });
@@ -98,7 +96,7 @@ export function exportModelFile(path: string, out: string): string {
   if (!source || !existsSync(source)) throw new DensePoseError('NOT_FOUND', 'no checkpoint found', { where: path });
   const { tensors, metadata } = readSafetensors(source);
   if (!metadata.config) throw new DensePoseError('BAD_FILE', 'checkpoint has no model config in its metadata ("config")', { where: source });
-  const model = new Map([...tensors].filter(([name]) => !name.startsWith(OPT_PREFIX)));
+  const model = new Map([...tensors].filter(([name]) => !name.startsWith(OPTIMIZER_STATE_PREFIX)));
   writeSafetensors(out, model, { config: metadata.config, [LAYOUT_KEY]: OUR_LAYOUT, 'densepose_ts.trained_iterations': metadata.iteration ?? '' });
   return source;
 }

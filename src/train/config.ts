@@ -4,6 +4,8 @@ import { readJsonFile } from '../io.ts';
 import { fromConfig } from '../model/config.ts';
 import { densePoseConfigFromJson } from '../model/densepose/config.ts';
 import { TARGET_KINDS, type TargetKind } from './datasets.ts';
+import { OPTIMIZERS, type OptimizerName } from './optimizer.ts';
+import { LR_SCHEDULES, type LrScheduleName } from './schedule.ts';
 
 /** One training data set: a COCO-DensePose folder (`annotations.json` + `images/`) with its share of batches. */
 export interface DataSetConfig {
@@ -18,6 +20,12 @@ export interface DataSetConfig {
 }
 
 export interface SolverConfig {
+  /** `sgd` (momentum, L2 weight decay: detectron2's) or `adamw` (decoupled weight decay). @default 'sgd' */
+  optimizer: OptimizerName;
+  /** AdamW's moment decay rates. @default [0.9, 0.999] */
+  betas: [number, number];
+  /** `multistep` (×gamma at `steps`, detectron2's WarmupMultiStepLR) or `cosine` (to 0 at maxIter, WarmupCosineLR). @default 'multistep' */
+  lrSchedule: LrScheduleName;
   /** @default 0.01 */
   baseLr: number;
   maxIter: number;
@@ -90,6 +98,9 @@ export const TRAIN_ENGINES = ['onnx', 'tfjs'] as const;
 export type TrainEngine = (typeof TRAIN_ENGINES)[number];
 
 const SOLVER_DEFAULTS: SolverConfig = {
+  optimizer: 'sgd',
+  betas: [0.9, 0.999],
+  lrSchedule: 'multistep',
   baseLr: 0.01,
   maxIter: 1000,
   imsPerBatch: 2,
@@ -144,6 +155,14 @@ function checkSolver(solver: SolverConfig, where: string): void {
   for (const k of ['weightDecay', 'gamma', 'clipNorm'] as const) checkNumber(solver[k], `solver.${k}`, (n) => n >= 0, 'a number ≥ 0', where);
   if (!Array.isArray(solver.steps)) throw new DensePoseError('BAD_CONFIG', `solver.steps must be a list of iterations, got ${JSON.stringify(solver.steps)}`, { where });
   solver.steps.forEach((v, i) => checkNumber(v, `solver.steps[${i}]`, isInt(1), 'an integer ≥ 1', where));
+  checkChoice(solver.optimizer, 'solver.optimizer', OPTIMIZERS, where);
+  checkChoice(solver.lrSchedule, 'solver.lrSchedule', LR_SCHEDULES, where);
+  if (!Array.isArray(solver.betas) || solver.betas.length !== 2) throw new DensePoseError('BAD_CONFIG', `solver.betas must be [beta1, beta2], got ${JSON.stringify(solver.betas)}`, { where });
+  solver.betas.forEach((v, i) => checkNumber(v, `solver.betas[${i}]`, (n) => n >= 0 && n < 1, 'a number in [0, 1)', where));
+}
+
+function checkChoice(v: unknown, name: string, valid: readonly string[], where: string): void {
+  if (typeof v !== 'string' || !valid.includes(v)) throw new DensePoseError('BAD_CONFIG', `Unknown ${name} ${JSON.stringify(v)}. Expected one of: ${valid.join(', ')}.`, { where });
 }
 
 function checkInput(input: InputConfig, where: string): void {

@@ -8,7 +8,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { MetricsLog, type MetricsRow } from './metrics-log.ts';
 import type { TrainSample } from './sample.ts';
 import { learningRate } from './schedule.ts';
-import { Sgd } from './sgd.ts';
+import { createOptimizer } from './optimizer.ts';
 import type { SolverConfig } from './config.ts';
 import { gradientTensors, type GradientTrainable } from './onnx/onnx-trainer.ts';
 
@@ -72,7 +72,7 @@ export function assertBatchHasImages(batch: readonly unknown[], iteration: numbe
 }
 
 /**
- * SGD training with warmup/multi-step LR, gradient clipping, JSONL metrics, atomic checkpoints and
+ * Training with SGD or AdamW, warmup + multi-step or cosine LR, gradient clipping, JSONL metrics, atomic checkpoints and
  * exact resume: data are a pure function of (seed, iteration) and model + momentum come from the
  * checkpoint, so a resumed run repeats the uninterrupted run's loss sequence.
  */
@@ -80,7 +80,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
   ensureDir(o.out);
   const log = new MetricsLog(join(o.out, 'metrics.jsonl'));
   const ckpt = new Checkpointer(join(o.out, 'checkpoints'), o.solver.keepCheckpoints);
-  const sgd = new Sgd({ momentum: o.solver.momentum, weightDecay: o.solver.weightDecay, clipNorm: o.solver.clipNorm });
+  const sgd = createOptimizer(o.solver);
   ckpt.removeStaleTemps();
   let start = 0;
   if (o.resume && ckpt.latest()) {

@@ -1,17 +1,12 @@
+import type { DensePosePoints } from '../model/densepose/losses.ts';
 import type { DenseIuv, DenseIuvRef } from '../data/dense-iuv.ts';
 import type { Rle } from '../data/mask.ts';
 
-/** DensePose annotation of one person, in COCO's 256×256 box frame. */
-export interface DensePosePoints {
-  /** Point x, y in the box frame (0..256, COCO `dp_x`/`dp_y`). */
-  x: Float32Array;
-  y: Float32Array;
-  /** Fine part 1..24 per point. */
-  i: Uint8Array;
-  u: Float32Array;
-  v: Float32Array;
-  /** Per-point confidence (distillation pseudo-labels); 1 for human labels. */
-  weight?: Float32Array;
+/**
+ * DensePose annotation of one person: the loss's points (COCO's 256×256 box frame, per-point confidence
+ * for distillation pseudo-labels) plus what the loader reads with the image.
+ */
+export interface PersonDensePose extends DensePosePoints {
   /** Coarse parts 0..14, `[256,256]` row-major, rasterised from `dp_masks`; absent when unlabeled. */
   masks?: Uint8Array;
   /** Dense labels over the box (`dp_dense`, read by the loader); when present the losses use them instead of points and masks. */
@@ -34,7 +29,7 @@ export interface PersonTarget {
   /** `[x1, y1, x2, y2]`. */
   box: [number, number, number, number];
   iscrowd: boolean;
-  densepose?: DensePosePoints;
+  densepose?: PersonDensePose;
   /** Unread `dp_dense` labels of the person (the loader turns them into `densepose.dense`). */
   denseSource?: DenseSource;
 }

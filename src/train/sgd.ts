@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { DensePoseError } from '../errors.ts';
+import { clipScale, globalGradNorm } from './grad-norm.ts';
+import type { Optimizer, StepReport } from './optimizer.ts';
 
 export interface SgdOptions {
   /** @default 0.9 */
@@ -9,16 +12,11 @@ export interface SgdOptions {
   clipNorm?: number;
 }
 
-export interface StepReport {
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-}
-
 /**
  * SGD with momentum and weight decay, PyTorch's update (v ← m·v + g + wd·p; p ← p − lr·v),
  * with its momentum buffers named like the parameters so they checkpoint with them.
  */
-export class Sgd {
+export class Sgd implements Optimizer {
   private readonly buffers = new Map<string, tf.Variable>();
   readonly momentum: number;
   readonly weightDecay: number;
@@ -32,14 +30,11 @@ export class Sgd {
 
   /** Apply one update; `grads` and `params` are keyed by parameter name. Disposes nothing it does not own. A non-finite gradient norm changes nothing. */
   step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, lr: number): StepReport {
-    const gradNorm = tf.tidy(() => {
-      const sq = [...grads.values()].map((g) => tf.sum(tf.square(g)));
-      return sq.length ? Math.sqrt(tf.addN(sq).dataSync()[0]!) : 0;
-    });
+    const gradNorm = globalGradNorm(grads);
     // A NaN/Inf gradient would poison every parameter and momentum buffer: leave them as they are;
     // the caller sees the norm and stops (see the training loop's stop conditions).
     if (!Number.isFinite(gradNorm)) return { gradNorm };
-    const clip = this.clipNorm > 0 && gradNorm > this.clipNorm ? this.clipNorm / gradNorm : 1;
+    const clip = clipScale(gradNorm, this.clipNorm);
     tf.tidy(() => {
       for (const [name, g0] of grads) {
         const p = params.get(name);
@@ -69,6 +64,9 @@ export class Sgd {
 
   loadState(state: ReadonlyMap<string, tf.Tensor>): void {
     this.dispose();
+    if ([...state.keys()].some((k) => k.startsWith('adamw.'))) {
+      throw new DensePoseError('BAD_FILE', 'the checkpoint holds AdamW state; resume with the optimiser it was trained with (solver.optimizer: "adamw")');
+    }
     for (const [name, t] of state) this.buffers.set(name, tf.variable(t.clone(), false));
   }
 

@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { learningRate } from './schedule.ts';
 import { Sgd } from './sgd.ts';
+import { AdamW } from './adamw.ts';
+import { createOptimizer } from './optimizer.ts';
 import { Rng, hashKeys } from './random.ts';
 import { flipImageInPlace, flipPerson, resizeShortestEdge } from './augment.ts';
 import type { FlipSymmetry, PersonTarget } from './sample.ts';
@@ -19,6 +21,70 @@ describe('learningRate', () => {
     expect(learningRate(10, o)).toBeCloseTo(0.02, 12);
     expect(learningRate(150, o)).toBeCloseTo(0.002, 12);
     expect(learningRate(250, o)).toBeCloseTo(0.0002, 12);
+  });
+});
+
+describe('learningRate (cosine)', () => {
+  it('follows detectron2 WarmupCosineLR: half at mid-run, 0 at maxIter, warmup on top', () => {
+    const o = { baseLr: 0.01, lrSchedule: 'cosine' as const, maxIter: 1000, warmupIters: 10, warmupFactor: 0.001, steps: [100] };
+    expect(learningRate(500, o)).toBeCloseTo(0.005, 12);
+    expect(learningRate(1000, o)).toBeCloseTo(0, 12);
+    expect(learningRate(250, o)).toBeCloseTo(0.01 * 0.5 * (1 + Math.SQRT1_2), 12);
+    const a = 5 / 10;
+    expect(learningRate(5, o)).toBeCloseTo(0.01 * 0.5 * (1 + Math.cos((Math.PI * 5) / 1000)) * (0.001 * (1 - a) + a), 12);
+  });
+});
+
+describe('AdamW', () => {
+  it('matches torch.optim.AdamW (lr 0.1, betas 0.9/0.999, eps 1e-8, weight decay 0.05) step for step', () => {
+    // Golden values printed by PyTorch 1.13 (python3-torch) for these three gradients.
+    const expected = [
+      [0.895000041, -1.88999999, 0.397500008],
+      [0.803418636, -1.91716039, 0.368878812],
+      [0.81743896, -1.93587458, 0.335510045],
+    ];
+    const grads = [[0.3, -0.1, 2.0], [0.1, 0.2, -1.0], [-0.5, 0.0, 0.4]];
+    const p = tf.variable(tf.tensor1d([1.0, -2.0, 0.5]));
+    const params = new Map([['w', p]]);
+    const opt = new AdamW({ betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 });
+    const before = tf.memory().numTensors;
+    grads.forEach((g, k) => {
+      const gt = tf.tensor1d(g);
+      opt.step(params, new Map([['w', gt]]), 0.1);
+      gt.dispose();
+      const got = Array.from(p.dataSync());
+      got.forEach((x, i) => expect(x).toBeCloseTo(expected[k]![i]!, 5));
+      if (k === 0) expect(tf.memory().numTensors).toBe(before + 2); // the two moment buffers
+    });
+    expect(tf.memory().numTensors).toBe(before + 2);
+    // A checkpoint round trip continues the same sequence.
+    const saved = new Map([...opt.state()].map(([n, t]) => [n, t.clone()]));
+    expect([...saved.keys()].sort()).toEqual(['adamw.exp_avg.w', 'adamw.exp_avg_sq.w', 'adamw.step']);
+    const p2 = tf.variable(p.clone());
+    const resumed = new AdamW({ betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 });
+    resumed.loadState(saved);
+    const g = tf.tensor1d([0.2, -0.3, 0.1]);
+    opt.step(params, new Map([['w', g]]), 0.1);
+    resumed.step(new Map([['w', p2]]), new Map([['w', g]]), 0.1);
+    expect(Array.from(p2.dataSync())).toEqual(Array.from(p.dataSync()));
+    // SGD refuses AdamW state instead of treating moments as momentum buffers.
+    expect(() => new Sgd().loadState(saved)).toThrow(/AdamW state/);
+    expect(() => new AdamW().loadState(new Map([['w', g]]))).toThrow(/another optimiser/);
+    tf.dispose([...saved.values(), g, p, p2]);
+    opt.dispose();
+    resumed.dispose();
+  });
+
+  it('is what solver.optimizer "adamw" builds, and leaves parameters alone on a non-finite gradient', () => {
+    const opt = createOptimizer({ optimizer: 'adamw', momentum: 0.9, weightDecay: 0.1, clipNorm: 0, betas: [0.9, 0.99] });
+    expect(opt).toBeInstanceOf(AdamW);
+    expect(createOptimizer({ optimizer: 'sgd', momentum: 0.9, weightDecay: 0.1, clipNorm: 0, betas: [0.9, 0.99] })).toBeInstanceOf(Sgd);
+    const p = tf.variable(tf.tensor1d([1, 2]));
+    const g = tf.tensor1d([NaN, 1]);
+    expect(Number.isFinite(opt.step(new Map([['w', p]]), new Map([['w', g]]), 0.1).gradNorm)).toBe(false);
+    expect(Array.from(p.dataSync())).toEqual([1, 2]);
+    tf.dispose([p, g]);
+    opt.dispose();
   });
 });
 

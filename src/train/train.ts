@@ -38,6 +38,8 @@ export interface TrainOptions {
   engine?: TrainEngine;
   /** ONNX Runtime execution provider of the onnx engine (CPU fallback as for inference). @default 'cpu' */
   executionProvider?: ExecutionProvider;
+  /** ONNX Runtime intra-op threads of the onnx engine; 0 = one per physical core. @default 0 */
+  threads?: number;
 }
 
 export interface TrainResult extends LoopResult {
@@ -67,7 +69,7 @@ export async function train(config: TrainConfig, options: TrainOptions): Promise
   });
   const trainOptions = { mode: config.mode, seed: config.seed, datasetLossWeights: config.data.map((d) => d.lossWeight ?? 1) };
   const engine = options.engine ?? config.engine ?? 'onnx';
-  const trainable = engine === 'onnx' ? new OnnxRcnnTrainer(rcnn, trainOptions, { executionProvider: options.executionProvider }) : rcnnTrainable(rcnn, trainOptions);
+  const trainable = engine === 'onnx' ? new OnnxRcnnTrainer(rcnn, trainOptions, { executionProvider: options.executionProvider, threads: options.threads }) : rcnnTrainable(rcnn, trainOptions);
   rcnn.model.train();
   const result = await runTrainingLoop({
     model: trainable,

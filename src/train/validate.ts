@@ -1,20 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
-import sharp from 'sharp';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { CocoDataset, LoadedResult } from '../data/coco.ts';
 import { loadCocoJson } from '../data/coco.ts';
-import type { BoxXywh } from '../data/mask.ts';
 import { evaluateDetections } from '../eval/detection-eval.ts';
 import { evaluateDensePose } from '../eval/densepose-eval.ts';
 import { loadSmplBodyModel, type BodyModel } from '../eval/body-model.ts';
-import type { DensePoseDetection } from '../eval/densepose-results.ts';
-import { iuvSizeForBox } from '../eval/densepose-results.ts';
+import type { DensePoseDetection, IuvBox } from '../eval/densepose-results.ts';
+import { createDensePose, type InferBackend } from '../infer/densepose.ts';
+import type { DensePoseMap } from '../infer/types.ts';
 import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
-import { FPN_LEVELS } from '../model/backbone/fpn.ts';
-import { estimateDensePose } from '../model/densepose/estimate.ts';
-import { preprocessImage } from '../model/preprocess.ts';
-import { TfExecutor } from '../runtime/tf-executor.ts';
 import { resolveDataPaths } from './datasets.ts';
 
 export interface ValidateOptions {
@@ -27,71 +21,86 @@ export interface ValidateOptions {
   body?: BodyModel;
   /** Also GPSm AP and the ARs (`bboxAR`, `gpsAR`, `gpsmAP`, `gpsmAR`). @default false */
   full?: boolean;
+  /**
+   * Where the inference pipeline runs: ONNX Runtime on stages exported from the model's current weights
+   * (once per call), or the same stages on tfjs. @default 'onnx'
+   */
+  engine?: InferBackend;
+  /** ORT intra-op threads; 0 = one per core. @default 0 */
+  threads?: number;
 }
 
-/** Box-size IUV planes `[3,h,w]` resampled (nearest) from a box-size result in model-input pixels. */
-function planarIuv(labels: Uint8Array, iuv: Uint8Array, sw: number, sh: number, w: number, h: number): Uint8Array {
-  const out = new Uint8Array(3 * w * h);
+/** A person's box-size map as the planar `[3,h,w]` bytes (I, U·255, V·255) of its `uv_data` PNG. */
+function iuvBox(map: DensePoseMap): IuvBox {
+  const { width: w, height: h } = map;
+  const iuv = map.toIUV();
   const n = w * h;
-  for (let y = 0; y < h; y++) {
-    const sy = Math.min(sh - 1, Math.floor(((y + 0.5) * sh) / h));
-    for (let x = 0; x < w; x++) {
-      const sx = Math.min(sw - 1, Math.floor(((x + 0.5) * sw) / w));
-      const s = sy * sw + sx;
-      out[y * w + x] = labels[s]!;
-      out[n + y * w + x] = iuv[3 * s + 1]!;
-      out[2 * n + y * w + x] = iuv[3 * s + 2]!;
-    }
+  const data = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    data[i] = iuv[3 * i]!;
+    data[n + i] = iuv[3 * i + 1]!;
+    data[2 * n + i] = iuv[3 * i + 2]!;
   }
-  return out;
+  return { height: h, width: w, data };
 }
 
-/**
- * Validation on a COCO-DensePose folder with the model on tfjs: detections → bbox AP (COCOeval) and
- * dense results → DensePose GPS AP against the set's body model. Returns `{ bboxAP, bboxAP50, gpsAP, gpsAP50 }`.
- */
-export async function validateRcnn(rcnn: DensePoseRcnn, valPath: string, options: ValidateOptions = {}): Promise<Record<string, number>> {
+/** A validation set's ground truth, the images evaluated and its body model (if any). */
+interface ValidationSet {
+  gt: CocoDataset;
+  imageDir: string;
+  images: CocoDataset['images'];
+  body: BodyModel | undefined;
+}
+
+function validationSet(valPath: string, options: ValidateOptions): ValidationSet {
   const { json, imageDir } = resolveDataPaths(valPath);
   const gt: CocoDataset = loadCocoJson(json);
   const bodyDir = join(valPath, 'body');
   const body = options.body ?? (existsSync(bodyDir) ? loadSmplBodyModel(bodyDir) : undefined);
-  const input = rcnn.config.input ?? {};
-  const ex = new TfExecutor();
+  return { gt, imageDir, images: gt.images.slice(0, options.maxImages ?? gt.images.length), body };
+}
+
+/**
+ * The model's results on a validation set, through the inference pipeline on its current weights
+ * (`createDensePose` on the built model), as `densepose infer` writes them and `densepose eval` reads
+ * them back. Detections are kept down to the config's `scoreThreshTest`.
+ */
+export async function validationResults(rcnn: DensePoseRcnn, valPath: string, options: ValidateOptions = {}): Promise<DensePoseDetection[]> {
+  return predict(rcnn, validationSet(valPath, options), options);
+}
+
+async function predict(rcnn: DensePoseRcnn, set: ValidationSet, options: ValidateOptions): Promise<DensePoseDetection[]> {
   const results: DensePoseDetection[] = [];
-  const images = gt.images.slice(0, options.maxImages ?? gt.images.length);
-  for (const im of images) {
-    const { data, info } = await sharp(join(imageDir, im.file_name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const prepared = preprocessImage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.height, info.width, {
-      ...input,
-      minSizeTest: options.minSizeTest ?? input.minSizeTest,
-      maxSizeTest: options.maxSizeTest ?? input.maxSizeTest,
-    });
-    const out = rcnn.model.detect(prepared.tensor, prepared.imageSize);
-    try {
-      const levels = FPN_LEVELS.slice(0, 4).map((l) => out.features[l]);
-      const dense = await estimateDensePose(rcnn.densepose, ex, levels, out.detections.boxes, { imageSize: prepared.imageSize });
-      const [sy, sx] = prepared.scale;
-      out.detections.scores.forEach((score, k) => {
-        const b = out.detections.boxes.subarray(4 * k, 4 * k + 4);
-        const bbox: BoxXywh = [b[0]! / sx, b[1]! / sy, (b[2]! - b[0]!) / sx, (b[3]! - b[1]!) / sy];
-        const r = dense.results[k];
-        if (!r) return;
-        const [h, w] = iuvSizeForBox(bbox);
-        results.push({
-          image_id: im.id,
-          category_id: 1,
-          bbox,
-          score,
-          id: results.length + 1,
-          area: bbox[2] * bbox[3],
-          index: results.length,
-          iuv: { height: h, width: w, data: planarIuv(r.labels, r.toIUV(), r.width, r.height, w, h) },
-        });
-      });
-    } finally {
-      tf.dispose([prepared.tensor, ...Object.values(out.features)]);
+  const dp = await createDensePose({
+    model: rcnn,
+    backend: options.engine ?? 'onnx',
+    threads: options.threads ?? 0,
+    batchSize: 1,
+    scoreThreshold: rcnn.model.roi_heads.options.scoreThreshTest,
+    ...(options.minSizeTest !== undefined ? { minSize: options.minSizeTest } : {}),
+    ...(options.maxSizeTest !== undefined ? { maxSize: options.maxSizeTest } : {}),
+  });
+  try {
+    for (const im of set.images) {
+      for (const person of await dp.estimate(join(set.imageDir, im.file_name))) {
+        const bbox = person.box;
+        results.push({ image_id: im.id, category_id: 1, bbox, score: person.score, id: results.length + 1, area: bbox[2] * bbox[3], index: results.length, iuv: iuvBox(person.densepose) });
+      }
     }
+  } finally {
+    await dp.dispose();
   }
+  return results;
+}
+
+/**
+ * Validation on a COCO-DensePose folder: {@link validationResults} → bbox AP (COCOeval) and DensePose
+ * GPS AP against the set's body model. Returns `{ bboxAP, bboxAP50, gpsAP, gpsAP50 }`.
+ */
+export async function validateRcnn(rcnn: DensePoseRcnn, valPath: string, options: ValidateOptions = {}): Promise<Record<string, number>> {
+  const set = validationSet(valPath, options);
+  const { gt, images, body } = set;
+  const results = await predict(rcnn, set, options);
   const scores: Record<string, number> = {};
   const subset: CocoDataset = { ...gt, images, annotations: gt.annotations.filter((a) => images.some((im) => im.id === a.image_id)) };
   const bbox = evaluateDetections(subset, results as LoadedResult[], 'bbox');

@@ -115,6 +115,19 @@ describe('the README path on tiny inputs', () => {
     expect(r.err).not.toMatch(/[█░]/);
   }, 240_000);
 
+  it('train: progress counts iterations, not log rows, when logPeriod > 1', async () => {
+    const cfg = join(root, 'log-period.json');
+    writeFileSync(cfg, JSON.stringify({ model: resolve('configs/test/tiny.json'), data: [data], logPeriod: 2, solver: { maxIter: 4, imsPerBatch: 1, warmupIters: 1, checkpointPeriod: 10 }, input: { minSizeTrain: [72], maxSizeTrain: 96 } }));
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    const r = await capture(() => trainCommand(['--config', cfg, '--out', join(root, 'runs', 'log-period'), '--log-every', '2'])).finally(() => write.mockRestore());
+    expect(r.code, r.err).toBe(0);
+    const progress = lines.filter((l) => l.startsWith('train')).join('');
+    expect(progress).toMatch(/ 2\/4 /);
+    expect(progress).toMatch(/ 4\/4 /);
+    expect(progress).not.toMatch(/ 3\/4 /);
+  }, 240_000);
+
   it('distill → train: the pseudo-label file, in another folder, leads training to its images', async () => {
     const pseudoDir = join(root, 'elsewhere');
     mkdirSync(pseudoDir);

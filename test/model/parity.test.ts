@@ -7,7 +7,10 @@ import { buildModel, type DetectorOutput, type GeneralizedRcnn } from '../../src
 import { loadDetectron2 } from '../../src/model/import-detectron2.ts';
 import { FPN_LEVELS } from '../../src/model/backbone/fpn.ts';
 import { preprocessImage } from '../../src/model/preprocess.ts';
-import { OnnxDetector, type OnnxDetectorOutput } from '../../src/model/onnx-detector.ts';
+import { exportStage } from '../../src/infer/export-stages.ts';
+import { stageDefinitions } from '../../src/infer/stages.ts';
+import { buildDensePoseRcnn } from '../../src/model/densepose-rcnn.ts';
+import { createSession, type OnnxTensor } from '../../src/runtime/onnx/session.ts';
 import { FIXTURES, SKIP_FIXTURE_TESTS, maxAbs, nchwToNhwc, npy, relErr } from './helpers.ts';
 
 const D2 = `${FIXTURES}/detectron2`;
@@ -67,42 +70,30 @@ describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 parity (tiny R18 fixture, tfjs)'
   });
 });
 
-describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 parity (tiny R18 fixture, ONNX Runtime)', () => {
-  let model: GeneralizedRcnn;
-  let detector: OnnxDetector;
-  let out: OnnxDetectorOutput;
+// On ONNX Runtime: the pipeline's body stage (the one stage definition createDensePose exports). Proposals,
+// detections, labels and U/V through createDensePose on both backends: create-densepose-parity.test.ts.
+describe.skipIf(SKIP_FIXTURE_TESTS)('detectron2 parity (tiny R18 fixture, ONNX Runtime body stage)', () => {
+  let out: Record<string, OnnxTensor>;
   beforeAll(async () => {
     await initBackend({ backend: 'cpu' });
-    model = buildModel(fromConfig(JSON.parse(readFileSync(CONFIG, 'utf8'))));
-    loadDetectron2(model, `${D2}/densepose_rcnn_R_18_tiny_random.pkl`, { skipAbsentHeads: true });
-    detector = await OnnxDetector.create(model, { stages: true });
-    const inp = npy('detectron2/tensors/normalized_input.npy');
-    out = await detector.detect(nchwToNhwc(inp.data, inp.shape), [480, 640], [480, 640]);
-  });
-  afterAll(async () => {
-    await detector?.dispose();
-    model?.dispose();
+    const rcnn = buildDensePoseRcnn(fromConfig(JSON.parse(readFileSync(CONFIG, 'utf8'))));
+    try {
+      loadDetectron2(rcnn.model, `${D2}/densepose_rcnn_R_18_tiny_random.pkl`);
+      const session = await createSession(exportStage(rcnn.model, stageDefinitions(rcnn).body));
+      const inp = npy('detectron2/tensors/normalized_input.npy');
+      out = await session.run({ image: { data: nchwToNhwc(inp.data, inp.shape), shape: [1, 480, 640, 3] } });
+      await session.dispose();
+    } finally {
+      rcnn.model.dispose();
+    }
   });
 
-  for (const name of ['res2', 'res3', 'res4', 'res5', ...FPN_LEVELS] as const) {
+  for (const name of FPN_LEVELS) {
     it(`${name} within 1e-3 relative`, () => {
       const want = npy(`detectron2/tensors/${name}.npy`);
-      const got = out.features[name]!;
+      const got = out[name]!;
       expect(got.shape).toEqual([1, want.shape[2], want.shape[3], want.shape[1]]);
       expect(relErr(got.data as Float32Array, nchwToNhwc(want.data, want.shape))).toBeLessThan(1e-3);
     });
   }
-
-  it('RPN proposals and final detections match detectron2, same order', () => {
-    const pb = npy('detectron2/rpn_proposals_xyxy.npy').data;
-    const pl = npy('detectron2/rpn_objectness_logits.npy').data;
-    expect(out.proposals.logits.length).toBe(pl.length);
-    expect(maxAbs(out.proposals.boxes, pb)).toBeLessThan(0.5);
-    expect(maxAbs(out.proposals.logits, pl)).toBeLessThan(1e-3);
-    const db = npy('detectron2/det_boxes_xyxy.npy').data;
-    const ds = npy('detectron2/det_scores.npy').data;
-    expect(out.detections.scores.length).toBe(ds.length);
-    expect(maxAbs(out.detections.boxes, db)).toBeLessThan(0.5);
-    expect(maxAbs(out.detections.scores, ds)).toBeLessThan(1e-4);
-  });
 });

@@ -115,7 +115,14 @@ describe('train on synthetic people', () => {
     expect(JSON.parse(metadata.config!).name).toBe('tiny_test');
     await initBackend({ backend: 'cpu' });
     const rcnn = loadModel(model);
-    expect(rcnn.model.parameterCount()).toBeGreaterThan(0);
+    const count = rcnn.model.parameterCount();
+    expect(count).toBeGreaterThan(0);
     rcnn.model.dispose();
+    // A training checkpoint itself (optimiser state inside) loads like a model file, as `infer --model RUN/checkpoints/…` does.
+    const ckpt = join(killed, 'checkpoints', readFileSync(join(killed, 'checkpoints', 'last_checkpoint'), 'utf8').trim());
+    expect([...readSafetensors(ckpt).tensors.keys()].some((k) => k.startsWith('__optimizer__'))).toBe(true);
+    const fromCkpt = loadModel(ckpt);
+    expect(fromCkpt.model.parameterCount()).toBe(count);
+    fromCkpt.model.dispose();
   }, 600_000);
 });

@@ -36,7 +36,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const out = optString(args, 'out', 'demo-out')!;
   const model = optString(args, 'model', DEFAULT_MODEL)!;
   if (!existsSync(model)) {
-    throw new DensePoseError('NOT_FOUND', `no model at ${model}. Train one: densepose synth --out data/synth-train --images 800 && densepose train --config configs/train/default-synth.json --out runs/default`);
+    throw new DensePoseError('NOT_FOUND', `no model at ${model}. Train one: densepose synth --out data/synth-train --images 2000 --seed 101 && densepose train --config configs/train/default-synth.json --out runs/default`);
   }
   const people = optNumber(args, 'people', 3, 'demo', { integer: true, min: 1, max: 6 });
   const scene = renderScene({

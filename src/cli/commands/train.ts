@@ -30,6 +30,7 @@ lists every key).`,
     { name: 'max-iter', value: 'N', help: 'iterations; replaces solver.maxIter', default: 'the config\'s' },
     { name: 'engine', value: 'E', help: `${TRAIN_ENGINES.join(' | ')}: onnx runs forward + backward graphs on ONNX Runtime (--ep picks\nits execution provider), tfjs the TensorFlow.js reference; replaces the config's "engine"`, default: 'the config\'s, else onnx' },
     { name: 'ep', value: 'NAME', help: `ONNX Runtime execution provider for --engine onnx: ${EXECUTION_PROVIDERS.join(', ')}`, default: 'cpu' },
+    { name: 'threads', value: 'N', help: 'ONNX Runtime intra-op threads for --engine onnx (0: one per physical core)', default: 0 },
     { name: 'backend', value: 'B', help: `tfjs backend: ${BACKENDS.join(', ')}`, default: 'wasm (or $DENSEPOSE_BACKEND)' },
     { name: 'log-every', value: 'N', help: 'without a terminal: print a progress line every N iterations', default: 20 },
     { name: 'resume', help: 'continue from RUN\'s newest checkpoint' },
@@ -59,12 +60,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const engine = optChoice(args, 'engine', TRAIN_ENGINES);
   const ep = optChoice(args, 'ep', EXECUTION_PROVIDERS);
   const logEvery = optNumber(args, 'log-every', 20, 'train', { integer: true, min: 1 });
+  const threads = optNumber(args, 'threads', 0, 'train', { integer: true, min: 0 });
 
   const interrupt = catchInterrupts('saving a checkpoint');
   const progress = createProgress(config.solver.maxIter, 'train', { logEvery });
   const bad: string[] = [];
   try {
-    let first = true;
+    let reported = 0;
     const result = await train(config, {
       out,
       resume: optFlag(args, 'resume'),
@@ -72,15 +74,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
       backend,
       engine,
       executionProvider: ep,
+      threads,
       symmetry: await trainSymmetry(),
       onBadImage: (file, reason) => bad.push(`${file}: ${reason}`),
       onLog: (row) => {
-        if (first) {
-          progress.tick(row.iteration, formatLosses(row));
-          first = false;
-        }
         if (row.val) console.error(`\n[iter ${row.iteration + 1}] validation: ${formatLosses(row)}`);
-        else progress.tick(1, formatLosses(row));
+        else {
+          // Rows come every config.logPeriod iterations (and a resumed run starts past 0): advance by iterations, not rows.
+          const done = row.iteration + 1;
+          progress.tick(done - reported, formatLosses(row));
+          reported = done;
+        }
       },
     });
     progress.done();

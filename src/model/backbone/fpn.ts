@@ -1,7 +1,7 @@
 import type { Executor } from '../../runtime/executor.ts';
 import { Conv2d } from '../../runtime/layers.ts';
 import { Module } from '../../runtime/module.ts';
-import { STAGE_NAMES, type FpnOptions, type ResNetOptions } from '../config.ts';
+import { RESNET_STAGES, type FpnOptions, type ResNetOptions } from '../config.ts';
 import { ResNet } from './resnet.ts';
 
 export const FPN_LEVELS = ['p2', 'p3', 'p4', 'p5', 'p6'] as const;
@@ -26,7 +26,7 @@ export class Fpn extends Module {
     this.outChannels = out;
     // detectron2 registers the FPN convs before bottom_up; names, not order, decide loading.
     const resnet = new ResNet(options.resnet);
-    STAGE_NAMES.forEach((stage, i) => {
+    RESNET_STAGES.forEach((stage, i) => {
       const lvl = i + 2;
       const common = { norm: norm === 'GN' ? ('GN' as const) : ('' as const), bias: norm === '', init: 'xavier' as const };
       this.laterals.push(this.addModule(`fpn_lateral${lvl}`, new Conv2d({ inChannels: resnet.shape.channels[stage], outChannels: out, kernel: 1, ...common })));

@@ -2,11 +2,11 @@ import type { Executor } from '../../runtime/executor.ts';
 import { Conv2d, type NormKind } from '../../runtime/layers.ts';
 import { Module } from '../../runtime/module.ts';
 import { DensePoseError } from '../../errors.ts';
-import { RESNET_DEPTHS, STAGE_NAMES, type ResNetOptions, type StageName } from '../config.ts';
+import { RESNET_DEPTHS, RESNET_STAGES, type ResNetOptions, type ResNetStage } from '../config.ts';
 import { freezeModule } from '../freeze.ts';
 
 /** Stage outputs of the bottom-up network, NHWC: res2 `[N,H/4,W/4,C2]` … res5 `[N,H/32,W/32,C5]`. */
-export type ResNetFeatures<T> = Record<StageName, T>;
+export type ResNetFeatures<T> = Record<ResNetStage, T>;
 
 function conv(inChannels: number, outChannels: number, kernel: number, norm: NormKind, o: { stride?: number; padding?: number; dilation?: number; groups?: number } = {}): Conv2d {
   return new Conv2d({ inChannels, outChannels, kernel, norm, bias: false, ...o });
@@ -119,8 +119,8 @@ export class BottleneckBlock extends Module {
 
 /** Resolved channel plan of a ResNet (for the FPN and tests). */
 export interface ResNetShape {
-  channels: Record<StageName, number>;
-  strides: Record<StageName, number>;
+  channels: Record<ResNetStage, number>;
+  strides: Record<ResNetStage, number>;
 }
 
 /**
@@ -145,9 +145,9 @@ export class ResNet extends Module {
     let bottleneck = groups * (options.widthPerGroup ?? 64);
     let out = options.res2OutChannels ?? (basic ? 64 : 256);
     let inCh = stemOut;
-    const channels = {} as Record<StageName, number>;
-    const strides = {} as Record<StageName, number>;
-    STAGE_NAMES.forEach((name, s) => {
+    const channels = {} as Record<ResNetStage, number>;
+    const strides = {} as Record<ResNetStage, number>;
+    RESNET_STAGES.forEach((name, s) => {
       const dilation = s === 3 ? (options.res5Dilation ?? 1) : 1;
       const firstStride = s === 0 || dilation === 2 ? 1 : 2;
       const stage = this.addModule(name, new Module());
@@ -178,7 +178,7 @@ export class ResNet extends Module {
     const out = {} as ResNetFeatures<T>;
     this.stages.forEach((stage, s) => {
       for (const [, block] of stage.namedChildren()) y = (block as BasicBlock | BottleneckBlock).forward(ex, y);
-      out[STAGE_NAMES[s]!] = y;
+      out[RESNET_STAGES[s]!] = y;
     });
     return out;
   }

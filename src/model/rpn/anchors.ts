@@ -35,3 +35,28 @@ export function gridAnchors(height: number, width: number, stride: number, cell:
   }
   return out;
 }
+
+/** What an anchor generator needs: per level a size and a stride, the aspect ratios and the centre offset. */
+export interface AnchorGeometry {
+  anchorSizes: readonly number[];
+  aspectRatios: readonly number[];
+  anchorOffset: number;
+  strides: readonly number[];
+}
+
+/** Anchors per (level, map size), built once and reused (the `Rpn` module and the inference pipeline each hold one). */
+export class AnchorCache {
+  private readonly cache = new Map<string, Float32Array>();
+  constructor(private readonly geometry: AnchorGeometry) {}
+  /** Anchors `[H·W·A, 4]` of level `level` for a `height × width` map. */
+  get(level: number, height: number, width: number): Float32Array {
+    const key = `${level}:${height}x${width}`;
+    let a = this.cache.get(key);
+    if (!a) {
+      const g = this.geometry;
+      a = gridAnchors(height, width, g.strides[level]!, cellAnchors(g.anchorSizes[level]!, g.aspectRatios), g.anchorOffset);
+      this.cache.set(key, a);
+    }
+    return a;
+  }
+}

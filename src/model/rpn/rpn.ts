@@ -2,7 +2,7 @@ import type { Executor } from '../../runtime/executor.ts';
 import { Conv2d } from '../../runtime/layers.ts';
 import { Module } from '../../runtime/module.ts';
 import type { RpnOptions, RpnTopK } from '../config.ts';
-import { cellAnchors, gridAnchors } from './anchors.ts';
+import { AnchorCache } from './anchors.ts';
 import { selectProposals, type Proposals } from './select-proposals.ts';
 
 export const RPN_DEFAULTS = {
@@ -58,24 +58,18 @@ export class Rpn extends Module {
   readonly rpn_head: RpnHead;
   readonly options: Required<RpnOptions>;
   readonly strides: readonly number[];
-  private readonly anchorCache = new Map<string, Float32Array>();
+  private readonly anchorCache: AnchorCache;
   constructor(channels: number, options: RpnOptions = {}, strides: readonly number[] = [4, 8, 16, 32, 64]) {
     super();
     this.options = { ...RPN_DEFAULTS, ...options };
     this.strides = strides;
     this.rpn_head = this.addModule('rpn_head', new RpnHead(channels, this.options.aspectRatios.length));
+    this.anchorCache = new AnchorCache({ ...this.options, strides });
   }
 
   /** Anchors `[H·W·A, 4]` of level `level` for a `height × width` map. */
   anchors(level: number, height: number, width: number): Float32Array {
-    const key = `${level}:${height}x${width}`;
-    let a = this.anchorCache.get(key);
-    if (!a) {
-      const size = this.options.anchorSizes[level]!;
-      a = gridAnchors(height, width, this.strides[level]!, cellAnchors(size, this.options.aspectRatios), this.options.anchorOffset);
-      this.anchorCache.set(key, a);
-    }
-    return a;
+    return this.anchorCache.get(level, height, width);
   }
 
   /**

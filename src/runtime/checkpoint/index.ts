@@ -81,8 +81,11 @@ function toArrayValue(name: string, a: NdArray, where: string): ArrayValue {
   return { shape: a.shape, data: a.data };
 }
 
+/** Prefix of optimiser state inside a training checkpoint (`train`'s `checkpoints/model_N.safetensors`); model tensors keep their own names. */
+export const OPTIMIZER_STATE_PREFIX = '__optimizer__.';
+
 /**
- * Load a safetensors checkpoint into `module` by name. Shapes are checked against the module's parameters;
+ * Load a safetensors checkpoint into `module` by name (a training checkpoint's optimiser entries are skipped, so it loads like a model file). Shapes are checked against the module's parameters;
  * with `strict` (default) any missing/unexpected/mismatched tensor throws a DensePoseError naming the file
  * and each tensor. A file tagged with another layout (e.g. unconverted detectron2 weights) is refused.
  */
@@ -94,7 +97,7 @@ export function loadCheckpoint(path: string, module: Module, options: LoadCheckp
   }
   assertFiniteTensors(tensors, path);
   const state = new Map<string, ArrayValue>();
-  for (const [name, a] of tensors) state.set(name, toArrayValue(name, a, path));
+  for (const [name, a] of tensors) if (!name.startsWith(OPTIMIZER_STATE_PREFIX)) state.set(name, toArrayValue(name, a, path));
   const report = module.loadStateDict(state, { strict: options.strict ?? true, source: path });
   return { ...report, metadata };
 }

@@ -1,6 +1,5 @@
 // Data distillation (Radosavovic et al. 2018): a teacher labels unlabelled images under test-time
 // views (scales × optional flip); fused, confident people become COCO-DensePose pseudo-labels.
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { encodeDenseIuvPng } from '../../data/dense-iuv.ts';
@@ -8,13 +7,10 @@ import { writeFileAtomic } from '../../runtime/checkpoint/atomic-write.ts';
 import { DensePoseError } from '../../errors.ts';
 import type { CocoAnnotation, CocoImage } from '../../data/coco.ts';
 import { expandInputs, mediaKind, readImage, type RgbImage } from '../../infer/image-io.ts';
-import { FPN_LEVELS } from '../../model/backbone/fpn.ts';
+import { createDensePose, type DensePose, type InferBackend } from '../../infer/densepose.ts';
+import type { DetectedBatch } from '../../infer/pipeline.ts';
 import type { DensePoseRcnn } from '../../model/densepose-rcnn.ts';
-import { chartOutputsToArrays, type ChartArrays } from '../../model/densepose/postprocess.ts';
-import type { ChartOutputs } from '../../model/densepose/predictor.ts';
-import { preprocessImage } from '../../model/preprocess.ts';
 import { initBackend, type BackendName } from '../../runtime/backend.ts';
-import { TfExecutor } from '../../runtime/tf-executor.ts';
 import type { FlipSymmetry } from '../sample.ts';
 import { fuseBoxes } from './fuse-boxes.ts';
 import { flipTables, fuseCharts, type FlipTables, type ViewChart } from './fuse-charts.ts';
@@ -58,8 +54,12 @@ export interface DistillOptions {
   recursive?: boolean;
   /** Keep images where nobody passed the threshold (they then train as background). @default false */
   keepEmptyImages?: boolean;
-  /** tfjs backend to initialise first. @default the one already initialised */
+  /** tfjs backend to initialise first (the teacher is built on tfjs; `engine: 'tfjs'` runs on it). @default the one already initialised */
   backend?: BackendName;
+  /** Where the teacher's inference pipeline runs (see `createDensePose`'s `backend`). @default 'onnx' */
+  engine?: InferBackend;
+  /** ORT intra-op threads; 0 = one per core. @default 0 */
+  threads?: number;
   signal?: AbortSignal;
   /** After each image of this shard. */
   onImage?: (event: { file: string; done: number; total: number; people: number }) => void;
@@ -71,12 +71,10 @@ export interface DistillResult {
   failed: { file: string; reason: string }[];
 }
 
-/** A view's pooled-from maps (kept for the DensePose pass) and its detections in original pixels. */
+/** A view's detected batch (it holds the maps the DensePose head pools from) and whether it is mirrored. */
 interface ViewState {
   view: TransformView;
-  maps: tf.Tensor4D[];
-  /** Model-input pixels per original pixel `[sy, sx]`. */
-  scale: [number, number];
+  detected: DetectedBatch;
 }
 
 function flipPixels(img: RgbImage): Uint8Array {
@@ -93,24 +91,23 @@ function flipPixels(img: RgbImage): Uint8Array {
   return out;
 }
 
-/** Boxes `[K,4]` xyxy in original pixels → the view's input pixels (mirror: x ↦ W − x). */
-function boxesIntoView(boxes: Float32Array, v: ViewState, width: number): Float32Array {
+/** Boxes `[K,4]` xyxy in original pixels → the view's image pixels (mirror: x ↦ W − x); also the way back. */
+function mirrorBoxes(boxes: Float32Array, flip: boolean, width: number): Float32Array {
+  if (!flip) return boxes;
   const out = new Float32Array(boxes.length);
-  const [sy, sx] = v.scale;
   for (let i = 0; i < boxes.length; i += 4) {
-    const x1 = v.view.flip ? width - boxes[i + 2]! : boxes[i]!;
-    const x2 = v.view.flip ? width - boxes[i]! : boxes[i + 2]!;
-    out[i] = x1 * sx;
-    out[i + 1] = boxes[i + 1]! * sy;
-    out[i + 2] = x2 * sx;
-    out[i + 3] = boxes[i + 3]! * sy;
+    out[i] = width - boxes[i + 2]!;
+    out[i + 1] = boxes[i + 1]!;
+    out[i + 2] = width - boxes[i]!;
+    out[i + 3] = boxes[i + 3]!;
   }
   return out;
 }
 
 /** Everything the per-image labelling needs, resolved once. */
 interface Plan {
-  rcnn: DensePoseRcnn;
+  /** The teacher's inference pipeline. */
+  dp: DensePose;
   views: TransformView[];
   flip: FlipTables | undefined;
   maxSize: number;
@@ -128,71 +125,53 @@ interface Plan {
  * through the DensePose head in every view and fused. Annotation ids start at `firstId`.
  */
 async function labelImage(plan: Plan, img: RgbImage, imageId: number, firstId: number): Promise<CocoAnnotation[]> {
-  const { rcnn } = plan;
-  const ex = new TfExecutor();
-  const input = rcnn.config.input ?? {};
+  const { dp } = plan;
   const states: ViewState[] = [];
   const boxes: number[] = [], scores: number[] = [], viewIds: number[] = [];
-  try {
-    for (const [vi, view] of plan.views.entries()) {
-      const prepared = preprocessImage(view.flip ? flipPixels(img) : img.data, img.height, img.width, { ...input, minSizeTest: view.scale, maxSizeTest: plan.maxSize });
-      let out;
-      try {
-        out = rcnn.model.detect(prepared.tensor, prepared.imageSize);
-      } finally {
-        prepared.tensor.dispose();
-      }
-      const levels = FPN_LEVELS.slice(0, 4).map((l) => out.features[l]);
-      const maps = tf.tidy(() => rcnn.densepose.poolingMaps(ex, levels) as tf.Tensor4D[]);
-      const keep = new Set<tf.Tensor>(maps);
-      tf.dispose(Object.values(out.features).filter((t) => !keep.has(t)));
-      const state: ViewState = { view, maps, scale: prepared.scale };
-      states.push(state);
-      const [sy, sx] = prepared.scale;
-      const d = out.detections;
-      for (let k = 0; k < d.scores.length; k++) {
-        const x1 = d.boxes[4 * k]! / sx, x2 = d.boxes[4 * k + 2]! / sx;
-        boxes.push(view.flip ? img.width - x2 : x1, d.boxes[4 * k + 1]! / sy, view.flip ? img.width - x1 : x2, d.boxes[4 * k + 3]! / sy);
-        scores.push(d.scores[k]!);
-        viewIds.push(vi);
-      }
+  let flipped: RgbImage | undefined;
+  for (const [vi, view] of plan.views.entries()) {
+    const image = view.flip ? (flipped ??= { width: img.width, height: img.height, data: flipPixels(img) }) : img;
+    const detected = await dp.detect([image], { minSize: view.scale, maxSize: plan.maxSize });
+    states.push({ view, detected });
+    const d = detected.detections[0]!;
+    const original = mirrorBoxes(d.boxes, view.flip, img.width);
+    for (let k = 0; k < d.scores.length; k++) {
+      boxes.push(...original.subarray(4 * k, 4 * k + 4));
+      scores.push(d.scores[k]!);
+      viewIds.push(vi);
     }
-    const fused = fuseBoxes({ boxes: Float32Array.from(boxes), scores: Float32Array.from(scores), views: Int32Array.from(viewIds) }, { viewCount: plan.views.length, iou: plan.fuseIou });
-    const kept: number[] = [];
-    for (let k = 0; k < fused.scores.length; k++) {
-      const b = fused.boxes.subarray(4 * k, 4 * k + 4);
-      if (fused.scores[k]! >= plan.score && b[2]! - b[0]! >= 1 && b[3]! - b[1]! >= 1) kept.push(k);
-    }
-    const anns: CocoAnnotation[] = [];
-    for (let start = 0; start < kept.length; start += plan.boxBatch) {
-      const chunk = kept.slice(start, start + plan.boxBatch);
-      const chunkBoxes = new Float32Array(4 * chunk.length);
-      chunk.forEach((k, j) => chunkBoxes.set(fused.boxes.subarray(4 * k, 4 * k + 4), 4 * j));
-      const perView: ChartArrays[] = [];
-      for (const s of states) {
-        const out = tf.tidy(() => ({ ...rcnn.densepose.forwardHead(ex, rcnn.densepose.pool(s.maps, boxesIntoView(chunkBoxes, s, img.width))) })) as ChartOutputs<tf.Tensor>;
-        try {
-          perView.push(await chartOutputsToArrays(out, rcnn.densepose.config.segmConfidenceEpsilon));
-        } finally {
-          tf.dispose([out.coarseSegm, out.fineSegm, out.u, out.v, ...Object.values(out.confidences ?? {})]);
-        }
-      }
-      for (const [j, k] of chunk.entries()) {
-        const views: ViewChart[] = perView.map((arrays, vi) => ({ arrays, k: j, flipped: states[vi]!.view.flip }));
-        const chart = fuseCharts(views, plan.grid[0], plan.grid[1], plan.flip);
-        const ann = pseudoAnnotation(chart, fused.boxes.subarray(4 * k, 4 * k + 4), fused.scores[k]!, { id: firstId + anns.length, imageId }, { maxPoints: plan.maxPoints });
-        if (plan.dense && ann.dp_I) {
-          const file = join(plan.dense.dir, `${String(imageId).padStart(6, '0')}-${anns.length}.png`);
-          writeFileAtomic(file, [await encodeDenseIuvPng({ width: chart.width, height: chart.height, i: chart.labels, u: chart.u, v: chart.v, confidence: chart.confidence })]);
-          ann.dp_dense = { iuv: relative(plan.dense.relativeTo, file).split('\\').join('/'), region: ann.bbox };
-        }
-        anns.push(ann);
-      }
-    }
-    return anns;
-  } finally {
-    for (const s of states) tf.dispose(s.maps);
   }
+  const fused = fuseBoxes({ boxes: Float32Array.from(boxes), scores: Float32Array.from(scores), views: Int32Array.from(viewIds) }, { viewCount: plan.views.length, iou: plan.fuseIou });
+  const kept: number[] = [];
+  for (let k = 0; k < fused.scores.length; k++) {
+    const b = fused.boxes.subarray(4 * k, 4 * k + 4);
+    if (fused.scores[k]! >= plan.score && b[2]! - b[0]! >= 1 && b[3]! - b[1]! >= 1) kept.push(k);
+  }
+  const anns: CocoAnnotation[] = [];
+  for (let start = 0; start < kept.length; start += plan.boxBatch) {
+    const chunk = kept.slice(start, start + plan.boxBatch);
+    const chunkBoxes = new Float32Array(4 * chunk.length);
+    chunk.forEach((k, j) => chunkBoxes.set(fused.boxes.subarray(4 * k, 4 * k + 4), 4 * j));
+    const chunkScores = Float32Array.from(chunk, (k) => fused.scores[k]!);
+    // Per person j: the views' outputs for it (a view that clipped the box away has none).
+    const perPerson: ViewChart[][] = chunk.map(() => []);
+    for (const s of states) {
+      const runs = await dp.densePoseCharts(s.detected, [{ boxes: mirrorBoxes(chunkBoxes, s.view.flip, img.width), scores: chunkScores }], { headBatch: plan.boxBatch });
+      for (const { arrays, rois } of runs) rois.forEach((roi, k) => perPerson[roi.index]!.push({ arrays, k, flipped: s.view.flip }));
+    }
+    for (const [j, k] of chunk.entries()) {
+      if (perPerson[j]!.length === 0) continue;
+      const chart = fuseCharts(perPerson[j]!, plan.grid[0], plan.grid[1], plan.flip);
+      const ann = pseudoAnnotation(chart, fused.boxes.subarray(4 * k, 4 * k + 4), fused.scores[k]!, { id: firstId + anns.length, imageId }, { maxPoints: plan.maxPoints });
+      if (plan.dense && ann.dp_I) {
+        const file = join(plan.dense.dir, `${String(imageId).padStart(6, '0')}-${anns.length}.png`);
+        writeFileAtomic(file, [await encodeDenseIuvPng({ width: chart.width, height: chart.height, i: chart.labels, u: chart.u, v: chart.v, confidence: chart.confidence })]);
+        ann.dp_dense = { iuv: relative(plan.dense.relativeTo, file).split('\\').join('/'), region: ann.bbox };
+      }
+      anns.push(ann);
+    }
+  }
+  return anns;
 }
 
 function denseTarget(o: DistillOptions): Plan['dense'] {
@@ -231,11 +210,15 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
   const shard = options.shard ?? { index: 0, count: 1 };
   const files = await listImages(options.images, options.recursive);
   const rcnn = typeof options.teacher === 'string' ? loadTeacher(options.teacher) : options.teacher;
+  let dp: DensePose | undefined;
   try {
     const input = rcnn.config.input ?? {};
     const views = transformViews(options.transforms ?? { flip: false, scales: [] }, input.minSizeTest ?? 800);
+    // The teacher runs through the inference pipeline (stages exported from its weights, on the chosen engine),
+    // keeping detections down to its config's test threshold: the fused score decides who is labelled.
+    dp = await createDensePose({ model: rcnn, backend: options.engine ?? 'onnx', threads: options.threads ?? 0, batchSize: 1, scoreThreshold: rcnn.model.roi_heads.options.scoreThreshTest });
     const plan: Plan = {
-      rcnn,
+      dp,
       views,
       flip: options.transforms?.flip ? flipTables(options.symmetry!) : undefined,
       maxSize: options.maxSize ?? input.maxSizeTest ?? 1333,
@@ -283,6 +266,7 @@ export async function distill(options: DistillOptions): Promise<DistillResult> {
     if (options.out) writePseudoLabels(options.out, labels);
     return { labels, failed };
   } finally {
+    await dp?.dispose();
     if (typeof options.teacher === 'string') rcnn.model.dispose();
   }
 }

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { DensePoseError } from '../../errors.ts';
 import { fromConfig, type ModelConfig } from '../../model/config.ts';
 import { buildDensePoseRcnn, type DensePoseRcnn } from '../../model/densepose-rcnn.ts';
-import { LAYOUT_KEY, OUR_LAYOUT, readSafetensors } from '../../runtime/checkpoint/index.ts';
+import { LAYOUT_KEY, OPTIMIZER_STATE_PREFIX, OUR_LAYOUT, readSafetensors } from '../../runtime/checkpoint/index.ts';
 import type { ArrayValue } from '../../runtime/module.ts';
 
 /** Optimiser state inside training checkpoints (see checkpointer.ts); not part of the model. */
-const OPT_PREFIX = '__optimizer__.';
 
 /**
  * The weights file of a teacher: a `.safetensors` model file as given; a run folder's
@@ -62,7 +61,7 @@ export function loadTeacher(path: string, config?: ModelConfig): DensePoseRcnn {
   const rcnn = buildDensePoseRcnn(config ?? teacherConfig(file, metadata, statSync(path).isDirectory() ? path : undefined), file);
   const state = new Map<string, ArrayValue>();
   for (const [name, a] of tensors) {
-    if (name.startsWith(OPT_PREFIX)) continue;
+    if (name.startsWith(OPTIMIZER_STATE_PREFIX)) continue;
     if (!(a.data instanceof Float32Array)) {
       rcnn.model.dispose();
       throw new DensePoseError('BAD_FILE', `tensor "${name}" is ${a.dtype}, expected float32`, { where: file });
