@@ -65,7 +65,7 @@ const precisionOptions = (a: Args, image: string): Partial<CreateDensePoseOption
 const precisionName = (a: Args): string => (a.has('int8') ? ', int8 body + head' : a.has('int8-head') ? ', int8 head' : '');
 
 /** detectron2's reference install (`../shared/tools/detectron2-reference`), or why it is not usable. */
-function detectron2Setup(): { ok: true; d2full: string; tools: string; py: string; pkl: string } | { ok: false; why: string } {
+export function detectron2Setup(): { ok: true; d2full: string; tools: string; py: string; pkl: string } | { ok: false; why: string } {
   const d2full = process.env.D2FULL ?? '/tmp/d2full';
   const tools = new URL('../../shared/tools/detectron2-reference', import.meta.url).pathname;
   const py = process.env.D2PY ?? '/usr/bin/python3';

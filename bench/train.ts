@@ -32,6 +32,7 @@ import { gradientTensors, OnnxRcnnTrainer } from '../src/train/onnx/onnx-trainer
  * (default tiny; full takes minutes: the peer alone needs ~1 min per iteration here), `--full-dp-rois N` DensePose RoIs per image for the full-width model (default 1: its
  * head costs ~0.2 TFLOP per RoI forward, so the trainer's 16 would take minutes per iteration here; the
  * peer uses the same count), `--no-peer`, `--no-breakdown`.
+ * `--vs detectron2`: the R50-FPN zoo config's step against detectron2's own (bench/train-d2.ts).
  */
 
 interface BenchConfig {
@@ -80,14 +81,14 @@ interface PeerResult {
   times_s: number[];
 }
 
-const median = (a: readonly number[]): number => {
+export const median = (a: readonly number[]): number => {
   const s = [...a].sort((p, q) => p - q);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 /** Two 320×240 synthetic scenes with 2–3 annotated people each, as the loader would hand them over (no augmentation). */
-function samples(): TrainSample[] {
+export function samples(): TrainSample[] {
   return [0, 1].map((index) => {
     const scene = renderScene({ width: 320, height: 240, seed: 7, index, minPeople: 2, maxPeople: 3, poseSet: 'upright' });
     const anns = annotateScene(scene, { seed: index });
@@ -308,6 +309,12 @@ function runPeer(py: string, spec: PeerSpec, threads: 'one' | 'all'): PeerResult
 }
 
 export async function run(args: string[]): Promise<void> {
+  const vs = args.indexOf('--vs');
+  if (vs >= 0) {
+    if (args[vs + 1] !== 'detectron2') throw new Error(`bench train --vs: unknown peer "${args[vs + 1]}". Expected one of: detectron2.`);
+    const { runVsDetectron2 } = await import('./train-d2.ts');
+    return runVsDetectron2(args);
+  }
   const num = (name: string, d: number) => {
     const i = args.indexOf(name);
     return i >= 0 ? Number(args[i + 1]) : d;

@@ -3,7 +3,7 @@
 // and the R50-FPN zoo config, random weights. Prints per config: loss differences, the worst parameter
 // gradients (max |ORT − tfjs| / max |tfjs| per tensor), and the largest weight difference after one SGD step.
 //
-//   npx tsx scripts/ortrain-parity.ts [--configs a.json,b.json] [--size 160x224] [--dp-rois 2] [--mode end2end|head]
+//   npx tsx scripts/ortrain-parity.ts [--configs a.json,b.json] [--size 160x224] [--dp-rois 2] [--rois 128] [--mode end2end|head]
 //
 // tfjs runs on its plain-JS 'cpu' backend: tfjs-wasm's 4 GB heap cannot hold an R50-FPN backward.
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,7 +27,7 @@ const arg = (name: string, d: string) => {
 };
 const configs = arg('--configs', 'configs/densepose_rcnn_R_18_cpu_tiny.json,configs/densepose_rcnn_R_50_FPN_s1x.json').split(',');
 const [height, width] = arg('--size', '160x224').split('x').map(Number) as [number, number];
-const options: RcnnTrainOptions = { mode: arg('--mode', 'end2end') as 'end2end', seed: 3, maxDensePoseRois: Number(arg('--dp-rois', '2')) };
+const options: RcnnTrainOptions = { mode: arg('--mode', 'end2end') as 'end2end', seed: 3, maxDensePoseRois: Number(arg('--dp-rois', '2')), roiBatchSize: Number(arg('--rois', '128')) };
 
 function batch(): TrainSample[] {
   return [0, 1].map((index) => {

@@ -103,5 +103,5 @@ describe('ONNX Runtime training engine equals the tfjs reference', () => {
     for (const [n, w] of a) for (let i = 0; i < w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w[i]! - b.get(n)![i]!));
     expect(maxDiff).toBeLessThan(1e-4);
     rcnn.model.dispose();
-  }, 300_000);
+  }, 600_000);
 });
