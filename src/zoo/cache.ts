@@ -146,13 +146,13 @@ export async function pullModel(name: string, options: ZooOptions = {}): Promise
     throw new DensePoseError('NOT_FOUND', `model "${entry.name}" is not in the cache (${dir}) and DENSEPOSE_OFFLINE=1 forbids downloading it from ${entry.url}. Pull it where there is a network ("densepose models pull ${entry.name}") and copy ${root}, or unset DENSEPOSE_OFFLINE.`);
   }
   mkdirSync(dir, { recursive: true });
-  const lock = await acquireLock(join(root, `${entry.name}.lock`), options.signal ? { signal: options.signal } : {});
+  const report = (phase: PullProgress['phase'], received: number, total: number | undefined, resumedFrom = 0) =>
+    options.onProgress?.({ model: entry.name, phase, received, total, resumedFrom });
+  const lock = await acquireLock(join(root, `${entry.name}.lock`), options.signal ? { signal: options.signal } : {}, () => report('wait', 0, undefined));
   const keepAlive = setInterval(() => lock.touch(), 5_000);
   try {
     const ready = cachedEntry(entry, root); // another puller may have finished while we waited
     if (ready) return ready;
-    const report = (phase: PullProgress['phase'], received: number, total: number | undefined, resumedFrom = 0) =>
-      options.onProgress?.({ model: entry.name, phase, received, total, resumedFrom });
     const file = checkpointName(entry);
     const part = join(dir, `${file}.part`);
     await downloadFile(entry.url, part, {

@@ -9,8 +9,9 @@ import { DensePoseError } from '../errors.ts';
 export interface PullProgress {
   /** Model name. */
   model: string;
-  phase: 'download' | 'verify' | 'convert' | 'done';
-  /** Bytes in the partial file so far (download), or of the whole file (later phases). */
+  /** `wait`: another pull (a promise or a process) holds the model's lock; this one waits for it, then uses its result. */
+  phase: 'wait' | 'download' | 'verify' | 'convert' | 'done';
+  /** Bytes in the partial file so far (download), or of the whole file (later phases; 0 while waiting). */
   received: number;
   /** Size of the file when the server says it. */
   total: number | undefined;

@@ -39,7 +39,7 @@ export function pullProgressBar(label: string): (p: PullProgress) => void {
   let shown = 0;
   return (p) => {
     if (p.phase === 'download') {
-      bar ??= createProgress(p.total ?? 0, `${label} (MB)`);
+      bar ??= createProgress(Math.ceil((p.total ?? 0) / 1e6), `${label} (MB)`);
       // the bar counts MB so its rate and counts read naturally
       const mb = Math.floor(p.received / 1e6);
       if (mb > shown) {
@@ -52,7 +52,8 @@ export function pullProgressBar(label: string): (p: PullProgress) => void {
       bar.done(p.phase);
       bar = undefined;
     }
-    if (p.phase !== 'done') console.error(`${label}: ${p.phase === 'verify' ? 'verifying checksum' : 'converting to a model file'}…`);
+    const what = { wait: 'another pull of this model holds its lock; waiting for it', verify: 'verifying checksum', convert: 'converting to a model file', done: '' }[p.phase];
+    if (what) console.error(`${label}: ${what}…`);
   };
 }
 
