@@ -62,7 +62,9 @@ async function inputImages(): Promise<string[]> {
 
 /** detectron2's side for `name` (model + expected outputs), made by gen_d2.py unless already there. */
 function ensureDetectron2(name: string, images: string[]): void {
-  if (existsSync(join(out, 'expected', name, 'meta.json')) && existsSync(join(out, 'models', `${name}.pkl`))) return;
+  const exp = join(out, 'expected', name);
+  const have = (f: string) => existsSync(join(exp, f));
+  if (have('meta.json') && existsSync(join(out, 'models', `${name}.pkl`)) && images.every((i) => have(`${basename(i, extname(i))}_boxes_xyxy.npy`))) return;
   const tools = resolve(args.tools!);
   const command = `. "${tools}/env.sh" && exec nice -n 15 "$D2PY" "${tools}/gen_d2.py" --sets uint8 --seed ${Number(args.seed)} --threads ${Number(args.threads)} --out "${out}" --configs ${name}${existsSync(join(out, 'models', `${name}.pkl`)) ? ' --reuse-models' : ''} --images ${images.map((i) => `"${i}"`).join(' ')}`;
   console.error(`[${name}] detectron2: ${command}`);
