@@ -8,6 +8,7 @@ import type { DensePoseRcnn } from '../model/densepose-rcnn.ts';
 import type { BackendName } from '../runtime/backend.ts';
 import type { ExecutionProvider, SessionOptions } from '../runtime/onnx/session.ts';
 import { readImage, type RawImageInput } from './image-io.ts';
+import { cacheDir } from './cache-dir.ts';
 import { cachedModelDir } from './model-cache.ts';
 import { isModelDir, openModelDir } from './model-dir.ts';
 import { type DensePoseCharts, DensePosePipeline, type DetectedBatch, type PipelineOptions, type ScoredBoxes, type StageRunner } from './pipeline.ts';
@@ -56,8 +57,9 @@ export interface CreateDensePoseOptions {
   /** Images per body-stage run. @default 4 */
   batchSize?: number;
   /**
-   * Where a model file's ONNX export is cached: a cache root, or `false` to export in memory at every
-   * load. @default cacheDir() ($DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts)
+   * Where a model file's ONNX export, and ONNX Runtime's optimized form of every stage graph (so later
+   * loads skip parsing and optimizing; CPU provider), are cached: a cache root, or `false` to export in
+   * memory at every load and optimize at every load. @default cacheDir() ($DENSEPOSE_CACHE, else $XDG_CACHE_HOME/densepose-ts, else ~/.cache/densepose-ts)
    */
   cache?: string | false;
   /**
@@ -228,7 +230,7 @@ export async function createDensePose(options: CreateDensePoseOptions): Promise<
         spec = pipelineSpec(source.rcnn);
         graphs = exportStages(source.rcnn);
       }
-      const r = await createNodeStageRunner(graphs, sessionOptions);
+      const r = await createNodeStageRunner(graphs, sessionOptions, options.cache === false ? undefined : typeof options.cache === 'string' ? options.cache : cacheDir());
       executionProvider = r.executionProvider;
       fallbackReason = r.fallbackReason;
       runner = r;

@@ -1,6 +1,7 @@
 // Stage runner on onnxruntime-node through the runtime's `createSession` (provider choice and CPU fallback).
 import { createSession, type OnnxSession, type SessionOptions } from '../runtime/onnx/session.ts';
 import { DensePoseError } from '../errors.ts';
+import { createCachedSession } from './optimized-graphs.ts';
 import type { StageRunner } from './pipeline.ts';
 import { STAGES, type StageName } from './stage-names.ts';
 import type { StageTensor } from './types.ts';
@@ -11,11 +12,17 @@ export interface NodeStageRunner extends StageRunner {
   readonly fallbackReason: string | undefined;
 }
 
-/** One onnxruntime-node session per stage graph (ModelProto bytes, or a `.onnx` file path). */
-export async function createNodeStageRunner(graphs: Record<StageName, Uint8Array | string>, options: SessionOptions = {}): Promise<NodeStageRunner> {
+/**
+ * One onnxruntime-node session per stage graph (ModelProto bytes, or a `.onnx` file path). Files open
+ * through the optimized-graph cache under `optimizedCache` when given (optimized-graphs.ts).
+ */
+export async function createNodeStageRunner(graphs: Record<StageName, Uint8Array | string>, options: SessionOptions = {}, optimizedCache?: string): Promise<NodeStageRunner> {
   const sessions = new Map<StageName, OnnxSession>();
   try {
-    for (const stage of STAGES) sessions.set(stage, await createSession(graphs[stage], options));
+    for (const stage of STAGES) {
+      const g = graphs[stage];
+      sessions.set(stage, typeof g === 'string' ? await createCachedSession(g, optimizedCache, options) : await createSession(g, options));
+    }
   } catch (e) {
     for (const s of sessions.values()) await s.dispose();
     throw e;

@@ -36,6 +36,16 @@ export interface SessionOptions {
    * @default true
    */
   spinning?: boolean;
+  /**
+   * Write the graph as ONNX Runtime optimized it (at `graphOptimization`) to this path; a `.ort` path gets
+   * ORT's own format, which later opens without protobuf parsing or re-optimizing. @default not written
+   */
+  saveOptimizedTo?: string;
+  /**
+   * `model` is ORT-format bytes: let the session use them in place, initializers included (no copy);
+   * the bytes stay referenced until the session is disposed. @default false
+   */
+  ortFormatBytes?: boolean;
 }
 
 /** A dense tensor going into or out of a session; `data` is row-major in `shape`. */
@@ -65,7 +75,16 @@ export async function createSession(model: Uint8Array | string, options: Session
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) throw new DensePoseError('BAD_OPTION', `createSession: threads must be a non-negative integer, got ${threads}`);
   const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, graphOptimizationLevel: level };
-  if (options.spinning === false) base.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
+  const sessionExtra: Record<string, unknown> = {};
+  if (options.spinning === false) Object.assign(sessionExtra, { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } });
+  if (options.ortFormatBytes) Object.assign(sessionExtra, { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' });
+  if (options.saveOptimizedTo) {
+    base.optimizedModelFilePath = options.saveOptimizedTo;
+    // saving at level 'all' warns that the file is for this CPU: expected, the caller keys its cache by CPU
+    base.logSeverityLevel = 3;
+    if (options.saveOptimizedTo.endsWith('.ort')) sessionExtra.save_model_format = 'ORT';
+  }
+  if (Object.keys(sessionExtra).length > 0) base.extra = { session: sessionExtra };
   const where = typeof model === 'string' ? model : undefined;
 
   let fallbackReason: string | undefined;
@@ -84,7 +103,8 @@ export async function createSession(model: Uint8Array | string, options: Session
       throw new DensePoseError('BAD_FILE', `cannot open ONNX Runtime session: ${(e2 as Error).message}`, { where, cause: e2 });
     });
   }
-  return wrap(session, fallbackReason ? 'cpu' : ep, fallbackReason);
+  // ORT-format bytes used in place must outlive the session: the wrapper holds them until dispose.
+  return wrap(session, fallbackReason ? 'cpu' : ep, fallbackReason, options.ortFormatBytes && typeof model !== 'string' ? model : undefined);
 }
 
 async function open(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
@@ -122,8 +142,9 @@ function isModelError(message: string): boolean {
 
 const TYPES = { float32: Float32Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array } as const;
 
-function wrap(session: ort.InferenceSession, executionProvider: ExecutionProvider, fallbackReason: string | undefined): OnnxSession {
+function wrap(session: ort.InferenceSession, executionProvider: ExecutionProvider, fallbackReason: string | undefined, heldBytes?: Uint8Array): OnnxSession {
   let disposed = false;
+  let held = heldBytes;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
@@ -152,6 +173,7 @@ function wrap(session: ort.InferenceSession, executionProvider: ExecutionProvide
       if (disposed) return;
       disposed = true;
       await session.release();
+      if (held) held = undefined;
     },
   };
 }
