@@ -21,6 +21,7 @@ import { Sgd } from '../src/train/sgd.ts';
 import '../src/runtime/gradients.ts';
 import { pythonWithTorch } from './python.ts';
 import { gradientTensors, OnnxRcnnTrainer } from '../src/train/onnx/onnx-trainer.ts';
+import type { BodyActivations } from '../src/train/onnx/stages.ts';
 
 /**
  * `npm run bench -- train`: seconds per end-to-end training iteration (forward + backward + SGD step,
@@ -32,6 +33,7 @@ import { gradientTensors, OnnxRcnnTrainer } from '../src/train/onnx/onnx-trainer
  * (default tiny; full takes minutes: the peer alone needs ~1 min per iteration here), `--full-dp-rois N` DensePose RoIs per image for the full-width model (default 1: its
  * head costs ~0.2 TFLOP per RoI forward, so the trainer's 16 would take minutes per iteration here; the
  * peer uses the same count), `--no-peer`, `--no-breakdown`.
+ * `--recompute`: also time ORT with the body backward recomputing the forward (vs keep-activations, the default).
  * `--vs detectron2`: the R50-FPN zoo config's step against detectron2's own (bench/train-d2.ts).
  */
 
@@ -260,10 +262,10 @@ interface OrtResult {
 }
 
 /** The ONNX Runtime engine: the same step as src/train/loop.ts with `engine: 'onnx'` (staged ORT graphs + tfjs SGD). */
-async function benchOrt(cfg: BenchConfig, batch: TrainSample[], iters: number, warmup: number, threads: number): Promise<OrtResult> {
+async function benchOrt(cfg: BenchConfig, batch: TrainSample[], iters: number, warmup: number, threads: number, activations: BodyActivations = 'keep'): Promise<OrtResult> {
   const rcnn = buildDensePoseRcnn(loadDensePoseRcnnConfig(cfg.file), cfg.file);
   rcnn.model.train();
-  const trainer = new OnnxRcnnTrainer(rcnn, { mode: 'end2end', seed: 1, maxDensePoseRois: cfg.maxDensePoseRois }, { threads });
+  const trainer = new OnnxRcnnTrainer(rcnn, { mode: 'end2end', seed: 1, maxDensePoseRois: cfg.maxDensePoseRois }, { threads }, { activations });
   const named = rcnn.model.namedParameters().filter(([, p]) => p.trainable);
   const params = new Map(named.map(([n, p]) => [n, p.variable]));
   const sgd = new Sgd({ momentum: 0.9, weightDecay: 1e-4 });
@@ -361,6 +363,13 @@ export async function run(args: string[]): Promise<void> {
     const tfS = r.times.length ? median(r.times) : NaN;
     const ort1 = await benchOrt(cfg, batch, iters, warmup, 1);
     const ortAll = await benchOrt(cfg, batch, iters, warmup, 0);
+    if (args.includes('--recompute')) {
+      const re = await benchOrt(cfg, batch, iters, warmup, 1, 'recompute');
+      notes.push(
+        `${cfg.key}: ORT (1 thread) body backward recomputing the forward: ${median(re.times).toFixed(3)} s/iter vs keep-activations ${median(ort1.times).toFixed(3)} s ` +
+          `(recompute / keep ${(median(re.times) / median(ort1.times)).toFixed(2)}×); body backward ${(re.parts.ort_body_backward ?? NaN).toFixed(3)} s vs ${(ort1.parts.ort_body_backward ?? NaN).toFixed(3)} s, body forward ${(re.parts.ort_body_forward ?? NaN).toFixed(3)} s vs ${(ort1.parts.ort_body_forward ?? NaN).toFixed(3)} s`,
+      );
+    }
     for (const o of [ort1, ortAll]) {
       notes.push(
         `${cfg.key}: ORT (${o.threads === 1 ? '1 thread' : 'all threads'}) per-iteration s [${o.times.map((t) => t.toFixed(3)).join(', ')}]; median per part: ` +
