@@ -4,12 +4,16 @@
 // gradients (max |ORT − tfjs| / max |tfjs| per tensor), and the largest weight difference after one SGD step.
 //
 //   npx tsx scripts/ortrain-parity.ts [--configs a.json,b.json] [--size 160x224] [--dp-rois 2] [--rois 128] [--mode end2end|head]
+//        [--calibrate] (FrozenBN statistics from the first image, the init for random FrozenBN backbones: without it an
+//        R50's activations reach ~1e5 and fp32 rounding, not the engines, dominates the gradient comparison)
 //
 // tfjs runs on its plain-JS 'cpu' backend: tfjs-wasm's 4 GB heap cannot hold an R50-FPN backward.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../src/runtime/gradients.ts';
 import type { CocoAnnotation } from '../src/data/coco.ts';
+import { calibrateFrozenBatchNorm } from '../src/model/calibrate-frozen-bn.ts';
+import { preprocessImage } from '../src/model/preprocess.ts';
 import { buildDensePoseRcnn, loadDensePoseRcnnConfig, type DensePoseRcnn } from '../src/model/densepose-rcnn.ts';
 import { seedInit } from '../src/runtime/layers.ts';
 import { relError } from '../src/runtime/onnx/test-helpers.ts';
@@ -40,6 +44,12 @@ function batch(): TrainSample[] {
 async function compare(file: string, samples: TrainSample[]): Promise<void> {
   seedInit(23);
   const rcnn: DensePoseRcnn = buildDensePoseRcnn(loadDensePoseRcnnConfig(file), file);
+  if (process.argv.includes('--calibrate')) {
+    const s0 = samples[0]!;
+    const prepared = preprocessImage(s0.image, s0.height, s0.width, { ...(rcnn.config.input ?? {}), resize: false });
+    calibrateFrozenBatchNorm(rcnn.model.backbone, prepared.tensor);
+    prepared.tensor.dispose();
+  }
   rcnn.model.train();
   const named = rcnn.model.namedParameters().filter(([, p]) => p.trainable);
   const nameOf = new Map(named.map(([n, p]) => [p.variable.name, n]));
