@@ -9,8 +9,7 @@ import { createDensePose } from '../src/infer/densepose.ts';
 import { stageDefinitions } from '../src/infer/stages.ts';
 import { buildDensePoseRcnn, loadDensePoseRcnnConfig } from '../src/model/densepose-rcnn.ts';
 import { initBackend } from '../src/runtime/backend.ts';
-import { TfExecutor } from '../src/runtime/tf-executor.ts';
-import { planUses, runFreeing } from '../src/infer/tfjs-liveness.ts';
+import { executorWithHook, planUses, runFreeing } from '../src/infer/tfjs-liveness.ts';
 
 function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -54,17 +53,7 @@ export async function run(args: string[]): Promise<void> {
     let peak = 0;
     const sample = () => (peak = Math.max(peak, tf.memory().numBytes - base));
     if (oneTidy) {
-      const sampling = new Proxy(new TfExecutor(), {
-        get(target, prop) {
-          const m = Reflect.get(target, prop) as unknown;
-          if (typeof m !== 'function' || prop === 'shape') return m;
-          return (...a: unknown[]) => {
-            const r = (m as (...x: unknown[]) => tf.Tensor).apply(target, a);
-            sample();
-            return r;
-          };
-        },
-      });
+      const sampling = executorWithHook(sample);
       tf.dispose(tf.tidy(() => forward<tf.Tensor>(sampling, [tf.randomNormal(shape)])));
     } else tf.dispose(runFreeing(forward, plan, [tf.randomNormal(shape)], sample));
     return peak;

@@ -60,6 +60,24 @@ export function planUses(forward: StageForward, inputCount: number): UsePlan {
 }
 
 /**
+ * A tfjs executor that calls `afterOp` after every op it runs (memory sampling of a forward that does not
+ * free as it goes, the comparison `runFreeing` is measured against).
+ */
+export function executorWithHook(afterOp: () => void): TfExecutor {
+  return new Proxy(new TfExecutor(), {
+    get(target, prop) {
+      const m = Reflect.get(target, prop) as unknown;
+      if (typeof m !== 'function' || prop === 'shape') return m;
+      return (...a: unknown[]) => {
+        const r = (m as (...x: unknown[]) => tf.Tensor).apply(target, a);
+        afterOp();
+        return r;
+      };
+    },
+  });
+}
+
+/**
  * Run `forward` on tfjs with `plan`: each op in its own `tf.tidy` (its temporaries go at once), each
  * value disposed after its last use unless it is an output. `inputs` are taken over (disposed when
  * used up). `afterOp` is called after each op has freed what it could (memory measurements). Returns the

@@ -4,11 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stageDefinitions } from '../../src/infer/stages.ts';
-import { planUses, runFreeing } from '../../src/infer/tfjs-liveness.ts';
+import { executorWithHook, planUses, runFreeing } from '../../src/infer/tfjs-liveness.ts';
 import { createTfjsStageRunner } from '../../src/infer/tfjs-runner.ts';
 import type { DensePoseRcnn } from '../../src/model/densepose-rcnn.ts';
 import { initBackend } from '../../src/runtime/backend.ts';
-import { TfExecutor } from '../../src/runtime/tf-executor.ts';
 import { biasedModel } from './helpers.ts';
 
 let rcnn: DensePoseRcnn;
@@ -27,17 +26,7 @@ describe('tfjs runner memory', () => {
     const base = tf.memory().numBytes;
     // the whole stage in one tidy: every activation alive until the end (bytes sampled after every op)
     let wholePeak = 0;
-    const sampling = new Proxy(new TfExecutor(), {
-      get(target, prop) {
-        const m = Reflect.get(target, prop) as unknown;
-        if (typeof m !== 'function' || prop === 'shape') return m;
-        return (...a: unknown[]) => {
-          const r = (m as (...x: unknown[]) => tf.Tensor).apply(target, a);
-          wholePeak = Math.max(wholePeak, tf.memory().numBytes - base);
-          return r;
-        };
-      },
-    });
+    const sampling = executorWithHook(() => (wholePeak = Math.max(wholePeak, tf.memory().numBytes - base)));
     const want = tf.tidy(() => forward<tf.Tensor>(sampling, [tf.tensor(data, shape)]));
     const outBytes = want.reduce((n, t) => n + 4 * t.size, 0);
     const wantData = want.map((t) => t.dataSync());
