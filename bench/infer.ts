@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { bboxIou } from '../src/data/mask.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,11 +240,6 @@ async function abCompare(a: Args, model: string, image: string, what: string, pe
 
 /** How far B's people are from A's: each A person matched to B's best-IoU box; IoU, score and label agreement over the box. */
 function outputAgreement(a: readonly DensePosePerson[], b: readonly DensePosePerson[]): string {
-  const iou = (p: DensePosePerson['box'], q: DensePosePerson['box']) => {
-    const w = Math.max(0, Math.min(p[0] + p[2], q[0] + q[2]) - Math.max(p[0], q[0]));
-    const h = Math.max(0, Math.min(p[1] + p[3], q[1] + q[3]) - Math.max(p[1], q[1]));
-    return (w * h) / (p[2] * p[3] + q[2] * q[3] - w * h);
-  };
   let ious = 0;
   let scoreDiff = 0;
   let same = 0;
@@ -251,9 +247,13 @@ function outputAgreement(a: readonly DensePosePerson[], b: readonly DensePosePer
   let fgA = 0;
   let fgSame = 0;
   for (const p of a) {
+    // pycocotools' box IoU (boxes are xywh), one row per A person
+    const row = bboxIou([p.box], b.map((q) => q.box), new Array<number>(b.length).fill(0));
     let best: DensePosePerson | undefined;
     let bi = -1;
-    for (const q of b) if (iou(p.box, q.box) > bi) [best, bi] = [q, iou(p.box, q.box)];
+    b.forEach((q, j) => {
+      if (row[j]! > bi) [best, bi] = [q, row[j]!];
+    });
     if (!best) continue;
     ious += bi;
     scoreDiff = Math.max(scoreDiff, Math.abs(p.score - best.score));
